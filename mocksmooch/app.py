@@ -1,0 +1,125 @@
+"""create_app(config): the Flask application, configured in layers.
+
+    defaults  <  MOCKSMOOCH_* environment variables  <  the `config` mapping
+
+so `mocksmooch serve`, the container (env only) and tests (a mapping) build the same app.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any, Mapping
+
+from flask import Flask, g, request
+from werkzeug.exceptions import HTTPException
+
+from . import auth, fixtures
+from .api.errors import ApiError, auth_error_response, error_response
+from .api.v1 import v1
+from .api.v2 import v2
+from .clock import Clock, parse_rfc3339, rfc3339
+from .control import control
+from .core import Mock
+from .journal import Journal
+from .store import Store
+
+DEFAULTS: dict[str, Any] = {
+    "FIXTURES": None,       # a fixture file; None is the packaged default seed
+    "CLOCK_START": None,    # RFC 3339; None is the wall clock
+    "JWT_LEEWAY": 0,        # seconds of grace on exp / nbf; the real service gives none
+    "JOURNAL_SIZE": 1000,   # requests kept by the journal
+}
+
+log = logging.getLogger("mocksmooch.requests")
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    app = Flask(__name__)
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_prefixed_env("MOCKSMOOCH")
+    if config:
+        app.config.from_mapping(config)
+    app.json.sort_keys = False  # keep fields in the order the real API sends them
+
+    app.extensions["mocksmooch"] = build_mock(app.config)
+    app.register_blueprint(v2)
+    app.register_blueprint(v1, url_prefix="/v1.1")
+    app.register_blueprint(v1, url_prefix="/v1", name="v1_alias")
+    app.register_blueprint(control)
+    _register_error_handlers(app)
+    _register_journal(app)
+    return app
+
+
+def build_mock(config: Mapping[str, Any]) -> Mock:
+    """Load the seed (raises fixtures.FixtureError) and assemble store, clock and journal."""
+    seed = fixtures.load(config.get("FIXTURES"))
+    start = config.get("CLOCK_START")
+    return Mock(
+        store=Store(seed),
+        clock=Clock(start=parse_rfc3339(start) if start else None),
+        journal=Journal(int(config.get("JOURNAL_SIZE", 1000))),
+        verify_options=auth.VerifyOptions(leeway=float(config.get("JWT_LEEWAY", 0))),
+    )
+
+
+def _register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(auth.AuthError)
+    def refused(error: auth.AuthError):
+        g.auth_error = error
+        return auth_error_response(error)
+
+    @app.errorhandler(ApiError)
+    def api_error(error: ApiError):
+        return error_response(error.status, error.code, error.message, error.reason)
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        code = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}.get(
+            error.code, "bad_request")
+        title = {404: "Resource not found", 405: "Method not allowed"}.get(error.code, error.name)
+        return error_response(error.code or 400, code, title, error.description)
+
+    @app.errorhandler(Exception)
+    def crashed(error: Exception):
+        app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        return error_response(500, "internal_error", "Internal server error", repr(error))
+
+
+def _register_journal(app: Flask) -> None:
+    mock: Mock = app.extensions["mocksmooch"]
+
+    @app.before_request
+    def start_timer():
+        g.started = time.perf_counter()
+
+    @app.after_request
+    def record(response):
+        outcome = auth_outcome()
+        elapsed_ms = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
+        if not request.path.startswith("/_mocksmooch/"):
+            mock.journal.record({
+                "time": rfc3339(mock.clock.now()),
+                "method": request.method,
+                "path": request.path,
+                "query": request.query_string.decode("latin-1"),
+                "status": response.status_code,
+                "auth": outcome,
+                "durationMs": round(elapsed_ms, 3),
+            })
+        log.info("%s %s %s %s%s (%.1f ms)", request.method, request.full_path.rstrip("?"),
+                 response.status_code, outcome["outcome"],
+                 f": {outcome['reason']}" if outcome.get("reason") else "", elapsed_ms)
+        return response
+
+
+def auth_outcome() -> dict:
+    """What the journal and the log say of a request's authentication."""
+    caller: auth.Principal | None = g.get("principal")
+    error: auth.AuthError | None = g.get("auth_error")
+    if error is not None:
+        return {"outcome": "rejected", "reason": error.reason,
+                "principal": caller.as_json() if caller else None}
+    if caller is not None:
+        return {"outcome": "allowed", "reason": g.get("auth_reason"), "principal": caller.as_json()}
+    return {"outcome": "none"}

@@ -1,0 +1,142 @@
+"""The `mocksmooch` command: serve, keys, token, check.
+
+Every option also reads a MOCKSMOOCH_* environment variable, so a container is
+configured by env alone.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+
+from . import __version__, fixtures
+from .core import Mock, UnknownKey
+from .store import Store
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8090
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "run", None):
+        parser.print_help()
+        return 2
+    try:
+        return args.run(args)
+    except fixtures.FixtureError as error:
+        _print_fixture_errors(error)
+        return 1
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mocksmooch", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"mocksmooch {__version__}")
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the mock API server")
+    serve.add_argument("--host", default=os.environ.get("MOCKSMOOCH_HOST", DEFAULT_HOST),
+                       help=f"address to bind (env MOCKSMOOCH_HOST, default {DEFAULT_HOST})")
+    serve.add_argument("--port", type=int, default=int(os.environ.get("MOCKSMOOCH_PORT", DEFAULT_PORT)),
+                       help=f"port to listen on (env MOCKSMOOCH_PORT, default {DEFAULT_PORT})")
+    _fixtures_option(serve)
+    serve.add_argument("--threads", type=int, default=int(os.environ.get("MOCKSMOOCH_THREADS", 8)),
+                       help="worker threads (env MOCKSMOOCH_THREADS, default 8)")
+    serve.set_defaults(run=_serve)
+
+    keys = commands.add_parser("keys", help="print the seeded accounts, apps and keys")
+    _fixtures_option(keys)
+    keys.add_argument("--json", action="store_true", help="print the normalized seed as JSON")
+    keys.set_defaults(run=_keys)
+
+    token = commands.add_parser("token", help="print a JWT signed with a seeded key")
+    _fixtures_option(token)
+    token.add_argument("--key", required=True, help="key id (kid) to sign with")
+    token.add_argument("--scope", required=True,
+                       help="scope claim: app, appUser, user, account or integration")
+    token.add_argument("--user-id", help="userId claim (appUser scope)")
+    token.add_argument("--external-id", help="external_id claim (user scope)")
+    token.add_argument("--expires-in", type=float, help="seconds until exp (default: no exp)")
+    token.set_defaults(run=_token)
+
+    check = commands.add_parser("check", help="validate a fixture file")
+    check.add_argument("file")
+    check.set_defaults(run=_check)
+    return parser
+
+
+def _fixtures_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--fixtures", default=os.environ.get("MOCKSMOOCH_FIXTURES") or None,
+                        help="fixture file (env MOCKSMOOCH_FIXTURES, default: the packaged default seed)")
+
+
+def _serve(args) -> int:
+    import waitress
+
+    from .app import create_app
+
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+    app = create_app({"FIXTURES": args.fixtures})
+    seed = args.fixtures or "default seed"
+    print(f"mocksmooch {__version__} on http://{args.host}:{args.port} ({seed}); "
+          f"keys: `mocksmooch keys`, health: /_mocksmooch/health", flush=True)
+    waitress.serve(app, host=args.host, port=args.port, threads=args.threads, ident="mocksmooch",
+                   _quiet=True)
+    return 0
+
+
+def _keys(args) -> int:
+    seed = fixtures.load(args.fixtures)
+    if args.json:
+        print(json.dumps(seed, indent=2))
+        return 0
+    rows = [("KEY ID", "SECRET", "OWNER", "SCOPE")]
+    for account in seed["accounts"]:
+        owner = f"account {account['id']} ({account['name']})"
+        rows += [(key["id"], key["secret"], owner, "account") for key in account["keys"]]
+        for service_account in account["serviceAccounts"]:
+            owner = (f"service account {service_account['id']} ({service_account['name']}; "
+                     f"apps {', '.join(service_account['apps']) or 'none'})")
+            rows += [(key["id"], key["secret"], owner, "account") for key in service_account["keys"]]
+        for app in account["apps"]:
+            owner = f"app {app['id']} ({app['name']})"
+            rows += [(key["id"], key["secret"], owner, "app") for key in app["keys"]]
+            for integration in app["integrations"]:
+                owner = f"integration {integration['id']} ({integration['displayName']}) of app {app['id']}"
+                rows += [(key["id"], key["secret"], owner, "integration") for key in integration["keys"]]
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[3])
+    return 0
+
+
+def _token(args) -> int:
+    mock = Mock(store=Store(fixtures.load(args.fixtures)))
+    try:
+        print(mock.mint(args.key, args.scope, user_id=args.user_id, external_id=args.external_id,
+                        expires_in=args.expires_in))
+    except UnknownKey as error:
+        print(f"mocksmooch token: {error} in the seed; `mocksmooch keys` lists them", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _check(args) -> int:
+    seed = fixtures.load(args.file)
+    accounts = seed["accounts"]
+    apps = [app for account in accounts for app in account["apps"]]
+    users = sum(len(app["users"]) for app in apps)
+    keys = sum(len(a["keys"]) + sum(len(s["keys"]) for s in a["serviceAccounts"]) for a in accounts) + sum(
+        len(app["keys"]) + sum(len(i["keys"]) for i in app["integrations"]) for app in apps)
+    print(f"ok: {args.file}: {len(accounts)} accounts, {len(apps)} apps, {keys} keys, {users} users")
+    return 0
+
+
+def _print_fixture_errors(error: fixtures.FixtureError) -> None:
+    print(f"mocksmooch: invalid fixture file {error.source}:", file=sys.stderr)
+    for line in error.errors:
+        print(f"  {line}", file=sys.stderr)

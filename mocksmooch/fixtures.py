@@ -1,0 +1,662 @@
+"""Fixture files: load, validate, generate.
+
+`load(path)` reads a fixture file (or the packaged default seed when `path` is None),
+validates it and returns the *normalized seed*: the same camelCase shape as the file, with
+every id and secret filled in and every `generate` block expanded.  Everything downstream
+(the store, `mocksmooch keys`, `GET /_mocksmooch/fixtures`) reads only the normalized seed.
+
+The steps, in the order they run:
+
+1. read the file, 2. parse the JSON, 3. validate it against `fixtures/schema.json`,
+4. check what a schema cannot express (duplicate ids, key prefixes that contradict their
+owner, service accounts granted foreign apps...), 5. fill in what was left out.
+
+Steps 3 and 4 collect every problem before failing, so one run shows them all.
+
+Generated values never come from the clock or a global random state: each is derived from
+the faker seed and the JSON path of the object it belongs to (`accounts[0].apps[1]`).  So a
+file always gives the same seed, byte for byte, and editing one object does not change the
+values generated for the others.
+"""
+from __future__ import annotations
+
+import base64
+import copy
+import difflib
+import hashlib
+import json
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from functools import cache
+from pathlib import Path
+
+import jsonschema
+from faker import Faker
+from faker.config import AVAILABLE_LOCALES
+
+DEFAULT_SEED = Path(__file__).parent / "seeds" / "default.json"
+SCHEMA = Path(__file__).parent / "seeds" / "schema.json"
+
+DEFAULT_FAKER_SEED = 0
+DEFAULT_LOCALE = "en_US"
+
+# The key-id prefix that each kind of key owner gives its keys (smooch-auth.md section 1).
+KEY_PREFIX = {"account": "act", "serviceAccount": "svc", "app": "app", "integration": "int"}
+PREFIXED_KEY_ID = re.compile(r"^(act|svc|app|int)_[0-9a-f]{24}$")
+
+# Generated users signed up within the two years before this fixed instant.
+SIGNED_UP_EPOCH = datetime(2026, 1, 1, tzinfo=timezone.utc)
+SIGNED_UP_SPAN_MS = 2 * 365 * 24 * 3600 * 1000
+
+INTEGRATION_LABEL = {"custom": "Custom integration", "web": "Web Messenger",
+                     "ios": "iOS SDK", "android": "Android SDK"}
+
+KIND_LABEL = {"account": "account", "serviceAccount": "service account", "app": "app",
+              "integration": "integration", "user": "user", "key": "key"}
+
+JsonPath = tuple  # field names (str) and list indexes (int): ("accounts", 0, "id")
+
+
+class FixtureError(Exception):
+    """A fixture file that cannot be loaded; `errors` holds one "json.path: message" per problem."""
+
+    def __init__(self, source: str, errors: list[str]):
+        self.source = source
+        self.errors = errors
+        super().__init__(f"{source}: " + "; ".join(errors))
+
+
+# --------------------------------------------------------------------------- public API
+
+def load(path: str | Path | None = None) -> dict:
+    """Read, validate and normalize a fixture file (the default seed if `path` is None)."""
+    path = DEFAULT_SEED if path is None else Path(path)
+    return loads(_read(path), str(path))
+
+
+def loads(text: str, source: str = "<inline>") -> dict:
+    """Like `load`, for fixture JSON already in memory (e.g. sent to the control API)."""
+    return normalize(_parse(text, source), source)
+
+
+def normalize(raw: object, source: str = "<inline>") -> dict:
+    """Validate an already-parsed fixture object and return its normalized seed.
+
+    Raises FixtureError listing every schema and consistency problem, sorted by path.
+    A normalized seed is itself a valid fixture, and normalizing it again changes nothing.
+    """
+    problems = _schema_problems(raw) + _consistency_problems(raw)
+    if problems:
+        raise FixtureError(source, _render(problems))
+    return _fill(raw)
+
+
+# --------------------------------------------------------------------------- read & parse
+
+def _read(path: Path) -> str:
+    """The file's text; every way of not getting it becomes a FixtureError at `$`."""
+    try:
+        return path.read_text(encoding="utf-8-sig")  # -sig: tolerate a BOM from Windows editors
+    except FileNotFoundError:
+        reason = "file not found"
+    except IsADirectoryError:
+        reason = "not a file but a directory"
+    except PermissionError:
+        reason = "cannot read the file: permission denied"
+    except UnicodeDecodeError as e:
+        reason = f"the file is not UTF-8 text (byte 0x{e.object[e.start]:02x} at offset {e.start})"
+    except OSError as e:
+        reason = f"cannot read the file: {e.strerror or e}"
+    raise FixtureError(str(path), [f"$: {reason}: {path}"])
+
+
+class _RepeatedFields(dict):
+    """A parsed JSON object in which some field appeared twice (JSON keeps only the last)."""
+
+    repeated: list[str]
+
+
+def _object_hook(pairs: list[tuple[str, object]]) -> dict:
+    obj = dict(pairs)
+    if len(obj) == len(pairs):
+        return obj
+    marked = _RepeatedFields(obj)
+    marked.repeated = sorted(k for k, n in Counter(k for k, _ in pairs).items() if n > 1)
+    return marked
+
+
+def _reject_constant(name: str) -> None:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _parse(text: str, source: str) -> object:
+    """Parse JSON strictly: no NaN/Infinity, and repeated fields are remembered for checking."""
+    if not text.strip():
+        raise FixtureError(source, ["$: the file is empty; a fixture is a JSON object"])
+    try:
+        return json.loads(text, object_pairs_hook=_object_hook, parse_constant=_reject_constant)
+    except json.JSONDecodeError as e:
+        raise FixtureError(source, [f"$: malformed JSON at line {e.lineno}, column {e.colno}: {e.msg}"])
+    except ValueError as e:
+        raise FixtureError(source, [f"$: malformed JSON: {e}"])
+    except RecursionError:
+        raise FixtureError(source, ["$: malformed JSON: nested too deeply"])
+
+
+# --------------------------------------------------------------------------- schema
+
+@cache
+def _validator() -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator(json.loads(SCHEMA.read_text(encoding="utf-8")))
+
+
+def _schema_problems(raw: object) -> list[tuple[JsonPath, str]]:
+    """Every schema violation, each rephrased in plain English at its JSON path."""
+    problems = []
+    for error in _validator().iter_errors(raw):
+        path = tuple(error.absolute_path)
+        problems += [(path, message) for message in _explain(error)]
+    return problems
+
+
+def _explain(error: jsonschema.ValidationError) -> list[str]:
+    kind, expected, value, schema = error.validator, error.validator_value, error.instance, error.schema
+    if kind == "additionalProperties":
+        allowed = list(schema.get("properties", {}))
+        unknown = [k for k in value if k not in allowed]
+        return [f"unknown field {_show(k)} (allowed here: {', '.join(allowed)})" for k in unknown]
+    if kind == "required":
+        return [f"missing required field {_show(k)}" for k in expected if k not in value]
+    if kind == "type":
+        types = [expected] if isinstance(expected, str) else expected
+        return [f"expected {' or '.join(_TYPE_NAMES[t] for t in types)}, got {_describe(value)}"]
+    if kind == "pattern":
+        return [f"{_show(value)} is not a valid {schema.get('title', 'value')}: "
+                f"expected {schema.get('description', 'a match for ' + expected)}"]
+    if kind == "enum":
+        return [f"{_show(value)} is not a valid {schema.get('title', 'value')}: "
+                f"expected one of {', '.join(_show(v) for v in expected)}"]
+    if kind == "minLength":
+        if expected == 1:
+            return ["must not be empty"]
+        return [f"{_show(value)} is too short: at least {expected} characters are required"]
+    if kind == "maxLength":
+        return [f"{_show(value)} is too long: {len(value)} characters, at most {expected} are allowed"]
+    if kind == "minimum":
+        return [f"{value} is less than the minimum of {expected}"]
+    if kind == "maximum":
+        return [f"{value} is more than the maximum of {expected}"]
+    return [error.message]
+
+
+_TYPE_NAMES = {"object": "an object", "array": "a list", "string": "a string",
+               "integer": "an integer", "number": "a number", "boolean": "true or false",
+               "null": "null"}
+
+
+# --------------------------------------------------------------------------- consistency
+
+@dataclass
+class _Node:
+    """One object of the fixture, where it sits, and what it belongs to."""
+
+    kind: str  # "account", "serviceAccount", "app", "integration", "user" or "key"
+    path: JsonPath
+    obj: dict
+    owner: _Node | None = None
+
+
+def _children(obj: object, field: str) -> Iterator[tuple[int, dict]]:
+    """The objects in list `field` of `obj`, skipping anything malformed (the schema reports it)."""
+    items = obj.get(field) if isinstance(obj, dict) else None
+    if isinstance(items, list):
+        for i, item in enumerate(items):
+            if isinstance(item, dict):
+                yield i, item
+
+
+def _walk(raw: object) -> Iterator[_Node]:
+    """Every account, service account, app, integration, user and key, in file order."""
+    def keys(owner: _Node) -> Iterator[_Node]:
+        for k, key in _children(owner.obj, "keys"):
+            yield _Node("key", owner.path + ("keys", k), key, owner)
+
+    for a, account_obj in _children(raw, "accounts"):
+        account = _Node("account", ("accounts", a), account_obj)
+        yield account
+        yield from keys(account)
+        for s, sa_obj in _children(account_obj, "serviceAccounts"):
+            sa = _Node("serviceAccount", account.path + ("serviceAccounts", s), sa_obj, account)
+            yield sa
+            yield from keys(sa)
+        for p, app_obj in _children(account_obj, "apps"):
+            app = _Node("app", account.path + ("apps", p), app_obj, account)
+            yield app
+            yield from keys(app)
+            for i, integration_obj in _children(app_obj, "integrations"):
+                integration = _Node("integration", app.path + ("integrations", i), integration_obj, app)
+                yield integration
+                yield from keys(integration)
+            for u, user_obj in _children(app_obj, "users"):
+                yield _Node("user", app.path + ("users", u), user_obj, app)
+
+
+def _consistency_problems(raw: object) -> list[tuple[JsonPath, str]]:
+    """What the schema cannot express.  Tolerates malformed input: the schema reports that."""
+    nodes = list(_walk(raw))
+    seed = _seed_or_none(raw)
+    return (_repeated_fields(raw)
+            + _locale_problems(raw)
+            + _key_prefix_problems(nodes)
+            + _integration_key_problems(nodes)
+            + _signed_up_at_problems(nodes)
+            + _duplicate_id_problems(nodes, seed)
+            + _external_id_problems(nodes)
+            + _service_account_problems(nodes, seed))
+
+
+def _repeated_fields(value: object, path: JsonPath = ()) -> list[tuple[JsonPath, str]]:
+    problems = []
+    if isinstance(value, _RepeatedFields):
+        problems += [(path, f"field {_show(k)} appears more than once; JSON keeps only the last one")
+                     for k in value.repeated]
+    if isinstance(value, dict):
+        for k, v in value.items():
+            problems += _repeated_fields(v, path + (k,))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            problems += _repeated_fields(v, path + (i,))
+    return problems
+
+
+def _locale_problems(raw: object) -> list[tuple[JsonPath, str]]:
+    faker_block = raw.get("faker") if isinstance(raw, dict) else None
+    locale = faker_block.get("locale") if isinstance(faker_block, dict) else None
+    if not isinstance(locale, str) or locale in AVAILABLE_LOCALES:
+        return []
+    guess = difflib.get_close_matches(locale.replace("-", "_"), AVAILABLE_LOCALES, n=1)
+    hint = f"did you mean {_show(guess[0])}?" if guess else "use one such as en_US, fr_FR or ja_JP"
+    return [(("faker", "locale"), f"unknown Faker locale {_show(locale)}; {hint}")]
+
+
+def _key_prefix_problems(nodes: list[_Node]) -> list[tuple[JsonPath, str]]:
+    """A prefixed key id must carry its owner's prefix: the prefix decides the key's scope."""
+    problems = []
+    for node in nodes:
+        key_id = node.obj.get("id")
+        match = PREFIXED_KEY_ID.match(key_id) if node.kind == "key" and isinstance(key_id, str) else None
+        if not match:
+            continue
+        owner_kind = node.owner.kind
+        expected, actual = KEY_PREFIX[owner_kind], match.group(1)
+        if actual != expected:
+            actual_owner = next(k for k, p in KEY_PREFIX.items() if p == actual)
+            problems.append((node.path + ("id",),
+                             f"key id {_show(key_id)} has the {actual}_ prefix of {_a(actual_owner)} key, "
+                             f"but it belongs to {_a(owner_kind)}; {KIND_LABEL[owner_kind]} key ids start "
+                             f"with {expected}_ (or are legacy ids without a prefix)"))
+    return problems
+
+
+def _integration_key_problems(nodes: list[_Node]) -> list[tuple[JsonPath, str]]:
+    """Only custom integrations have API keys; the SDK integrations (web, ios, android) do not."""
+    problems = []
+    for node in nodes:
+        kind = node.obj.get("type")
+        if node.kind == "integration" and kind in INTEGRATION_LABEL and kind != "custom" and node.obj.get("keys"):
+            problems.append((node.path + ("keys",),
+                             f"{_a(kind)} integration cannot have keys; "
+                             "only custom integrations have API keys"))
+    return problems
+
+
+def _signed_up_at_problems(nodes: list[_Node]) -> list[tuple[JsonPath, str]]:
+    """The schema checks the timestamp's shape; this checks that the date exists."""
+    problems = []
+    for node in nodes:
+        value = node.obj.get("signedUpAt")
+        if node.kind != "user" or not isinstance(value, str) or not _TIMESTAMP.match(value):
+            continue
+        try:
+            _parse_timestamp(value)
+        except (ValueError, OverflowError) as e:
+            problems.append((node.path + ("signedUpAt",), f"{_show(value)} is not a real date and time: {e}"))
+    return problems
+
+
+def _duplicate_id_problems(nodes: list[_Node], seed: int | None) -> list[tuple[JsonPath, str]]:
+    """Ids must be unique per kind (keys: across the whole file), generated ids included.
+
+    Generated ids are included because one pasted from `mocksmooch keys` into another
+    object would otherwise silently shadow the object it was generated for.
+    """
+    first_seen: dict[tuple[str, str], tuple[JsonPath, bool]] = {}
+    problems = []
+    for kind, object_id, path, explicit in _all_ids(nodes, seed):
+        namespace = (kind, object_id)
+        if namespace not in first_seen:
+            first_seen[namespace] = (path, explicit)
+            continue
+        other_path, other_explicit = first_seen[namespace]
+        if explicit:
+            where = _fmt(other_path) if other_explicit else f"the id generated for {_fmt(other_path)}"
+            problems.append((path + ("id",), f"duplicate {KIND_LABEL[kind]} id {_show(object_id)}: also used by {where}"))
+        else:  # two generated ids never collide, so the first one was written out
+            problems.append((other_path + ("id",), f"duplicate {KIND_LABEL[kind]} id {_show(object_id)}: "
+                             f"also the id generated for {_fmt(path)}; write out an id there"))
+    return problems
+
+
+def _all_ids(nodes: list[_Node], seed: int | None) -> Iterator[tuple[str, str, JsonPath, bool]]:
+    """(kind, id, path, written out?) for every object, generated users included."""
+    for node in nodes:
+        object_id = _effective_id(node, seed)
+        if object_id is not None:
+            yield node.kind, object_id, node.path, "id" in node.obj
+        if node.kind == "app" and seed is not None:
+            for path in _generated_user_paths(node):
+                yield "user", _derived_id(seed, path), path, False
+
+
+def _external_id_problems(nodes: list[_Node]) -> list[tuple[JsonPath, str]]:
+    first_seen: dict[tuple[JsonPath, str], JsonPath] = {}
+    problems = []
+    for node in nodes:
+        external_id = node.obj.get("externalId")
+        if node.kind != "user" or not isinstance(external_id, str):
+            continue
+        other = first_seen.setdefault((node.owner.path, external_id), node.path)
+        if other != node.path:
+            problems.append((node.path + ("externalId",),
+                             f"duplicate externalId {_show(external_id)} in this app: also used by {_fmt(other)}"))
+    return problems
+
+
+def _service_account_problems(nodes: list[_Node], seed: int | None) -> list[tuple[JsonPath, str]]:
+    """A service account may only be granted apps of its own account, each once."""
+    apps = [n for n in nodes if n.kind == "app"]
+    problems = []
+    for sa in (n for n in nodes if n.kind == "serviceAccount"):
+        own = {_effective_id(app, seed): app for app in apps if app.owner is sa.owner}
+        granted = sa.obj.get("apps")
+        if not isinstance(granted, list):
+            continue
+        seen: set[str] = set()
+        for j, app_id in enumerate(granted):
+            if not isinstance(app_id, str):
+                continue
+            path = sa.path + ("apps", j)
+            if app_id in seen:
+                problems.append((path, f"app {_show(app_id)} is granted more than once"))
+            seen.add(app_id)
+            if app_id in own or None in own:  # None: an app id cannot be derived, so we cannot tell
+                continue
+            elsewhere = [app for app in apps if _effective_id(app, seed) == app_id]
+            if elsewhere:
+                message = (f"app {_show(app_id)} belongs to another account ({_fmt(elsewhere[0].path)}); "
+                           "a service account can only be granted apps of its own account")
+            elif own:
+                message = (f"app {_show(app_id)} is not one of this account's apps "
+                           f"({', '.join(_show(i) for i in own)})")
+            else:
+                message = f"app {_show(app_id)} is not one of this account's apps (it has none)"
+            problems.append((path, message))
+    return problems
+
+
+def _seed_or_none(raw: object) -> int | None:
+    """The faker seed if it is usable (ids can then be derived during checks), else None."""
+    faker_block = raw.get("faker", {}) if isinstance(raw, dict) else None
+    if not isinstance(faker_block, dict):
+        return None
+    seed = faker_block.get("seed", DEFAULT_FAKER_SEED)
+    return int(seed) if isinstance(seed, (int, float)) and not isinstance(seed, bool) and seed == int(seed) else None
+
+
+def _effective_id(node: _Node, seed: int | None) -> str | None:
+    """The id an object will have: written out, or derived (None if it cannot be known yet)."""
+    if "id" in node.obj:
+        value = node.obj["id"]
+        return value if isinstance(value, str) else None
+    if seed is None:
+        return None
+    if node.kind == "key":
+        return _derived_key_id(seed, node.path, KEY_PREFIX[node.owner.kind])
+    return _derived_id(seed, node.path)
+
+
+def _generated_user_paths(app: _Node) -> list[JsonPath]:
+    """Generated user i of an app derives its values from path `<app>.generate.users[i]`.
+
+    Not `<app>.users[n]`: adding a written-out user must not change the generated ones.
+    """
+    generate = app.obj.get("generate")
+    count = generate.get("users", 0) if isinstance(generate, dict) else 0
+    if not isinstance(count, (int, float)) or isinstance(count, bool) or not 0 <= count <= 100_000 or count != int(count):
+        return []
+    return [app.path + ("generate", "users", i) for i in range(int(count))]
+
+
+# --------------------------------------------------------------------------- fill & generate
+
+class _Generator:
+    """Derives every value that a fixture leaves out from (seed, JSON path, what)."""
+
+    def __init__(self, seed: int, locale: str):
+        self.seed = seed
+        self.locale = locale
+        self._faker = Faker(locale)  # one per load: seed_instance is not shared across threads
+
+    def object_id(self, path: JsonPath) -> str:
+        return _derived_id(self.seed, path)
+
+    def key_id(self, path: JsonPath, owner_kind: str) -> str:
+        return _derived_key_id(self.seed, path, KEY_PREFIX[owner_kind])
+
+    def secret(self, path: JsonPath) -> str:
+        digest = _digest(self.seed, path, "secret", "sha512")  # 64 bytes -> 86 base64url chars
+        return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+    def company(self, path: JsonPath) -> str:
+        return self._faker_for(path, "name").company()
+
+    def signed_up_at(self, path: JsonPath) -> str:
+        offset = _derived_int(self.seed, path, "signedUpAt") % SIGNED_UP_SPAN_MS
+        return _format_timestamp(SIGNED_UP_EPOCH - timedelta(milliseconds=offset))
+
+    def profile(self, path: JsonPath) -> dict:
+        fake = self._faker_for(path, "profile")
+        given, surname = fake.first_name(), fake.last_name()
+        local_part = _ascii_slug(f"{given}.{surname}") or fake.user_name()
+        email = f"{local_part}@{fake.safe_domain_name()}"  # example.com/.org/.net: never a real mailbox
+        avatar_hash = hashlib.sha256(email.encode()).hexdigest()
+        return {"givenName": given, "surname": surname, "email": email,
+                "avatarUrl": f"https://www.gravatar.com/avatar/{avatar_hash}?d=identicon",
+                "locale": self.locale.replace("_", "-")}  # profiles use BCP 47: en-US
+
+    def _faker_for(self, path: JsonPath, what: str) -> Faker:
+        self._faker.seed_instance(_derived_int(self.seed, path, what))
+        return self._faker
+
+
+def _fill(raw: dict) -> dict:
+    """The normalized seed of a valid fixture: every field present, `generate` expanded."""
+    faker_block = raw.get("faker", {})
+    seed = int(faker_block.get("seed", DEFAULT_FAKER_SEED))
+    locale = faker_block.get("locale", DEFAULT_LOCALE)
+    gen = _Generator(seed, locale)
+    return {"faker": {"seed": seed, "locale": locale},
+            "accounts": [_fill_account(gen, account, ("accounts", a))
+                         for a, account in enumerate(raw["accounts"])]}
+
+
+def _fill_account(gen: _Generator, obj: dict, path: JsonPath) -> dict:
+    return {
+        "id": obj["id"] if "id" in obj else gen.object_id(path),
+        "name": obj["name"] if "name" in obj else gen.company(path),
+        "keys": _fill_keys(gen, obj, path, "account"),
+        "serviceAccounts": [_fill_service_account(gen, sa, path + ("serviceAccounts", s))
+                            for s, sa in enumerate(obj.get("serviceAccounts", []))],
+        "apps": [_fill_app(gen, app, path + ("apps", p)) for p, app in enumerate(obj.get("apps", []))],
+    }
+
+
+def _fill_service_account(gen: _Generator, obj: dict, path: JsonPath) -> dict:
+    return {
+        "id": obj["id"] if "id" in obj else gen.object_id(path),
+        "name": obj["name"] if "name" in obj else gen.company(path),
+        "apps": list(obj.get("apps", [])),
+        "keys": _fill_keys(gen, obj, path, "serviceAccount"),
+    }
+
+
+def _fill_app(gen: _Generator, obj: dict, path: JsonPath) -> dict:
+    users = [_fill_user(gen, user, path + ("users", u)) for u, user in enumerate(obj.get("users", []))]
+    count = int(obj.get("generate", {}).get("users", 0))
+    users += [_generated_user(gen, path + ("generate", "users", i)) for i in range(count)]
+    return {
+        "id": obj["id"] if "id" in obj else gen.object_id(path),
+        "name": obj["name"] if "name" in obj else gen.company(path),
+        "metadata": copy.deepcopy(obj.get("metadata")),
+        "settings": copy.deepcopy(obj.get("settings", {})),
+        "keys": _fill_keys(gen, obj, path, "app"),
+        "integrations": [_fill_integration(gen, integration, path + ("integrations", i), i)
+                         for i, integration in enumerate(obj.get("integrations", []))],
+        "users": users,
+    }
+
+
+def _fill_integration(gen: _Generator, obj: dict, path: JsonPath, index: int) -> dict:
+    kind = obj["type"]
+    return {
+        "id": obj["id"] if "id" in obj else gen.object_id(path),
+        "type": kind,
+        "displayName": obj.get("displayName", f"{INTEGRATION_LABEL[kind]} {index + 1}"),
+        "keys": _fill_keys(gen, obj, path, "integration"),  # [] for SDK integrations
+    }
+
+
+def _fill_keys(gen: _Generator, owner: dict, owner_path: JsonPath, owner_kind: str) -> list[dict]:
+    keys = []
+    for k, obj in enumerate(owner.get("keys", [])):
+        path = owner_path + ("keys", k)
+        keys.append({
+            "id": obj["id"] if "id" in obj else gen.key_id(path, owner_kind),
+            "secret": obj["secret"] if "secret" in obj else gen.secret(path),
+            "name": obj.get("name", f"Key {k + 1}"),
+        })
+    return keys
+
+
+def _fill_user(gen: _Generator, obj: dict, path: JsonPath) -> dict:
+    """A written-out user keeps exactly the profile fields it was given."""
+    user = {"id": obj["id"] if "id" in obj else gen.object_id(path)}
+    if "externalId" in obj:
+        user["externalId"] = obj["externalId"]
+    user["profile"] = copy.deepcopy(obj.get("profile", {}))
+    user["metadata"] = copy.deepcopy(obj.get("metadata", {}))
+    user["signedUpAt"] = (_format_timestamp(_parse_timestamp(obj["signedUpAt"])) if "signedUpAt" in obj
+                          else gen.signed_up_at(path))
+    return user
+
+
+def _generated_user(gen: _Generator, path: JsonPath) -> dict:
+    return {"id": gen.object_id(path), "profile": gen.profile(path), "metadata": {},
+            "signedUpAt": gen.signed_up_at(path)}
+
+
+# --------------------------------------------------------------------------- derivation
+
+def _digest(seed: int, path: JsonPath, what: str, algorithm: str = "sha256") -> bytes:
+    return hashlib.new(algorithm, f"{seed}:{_fmt(path)}:{what}".encode()).digest()
+
+
+def _derived_id(seed: int, path: JsonPath) -> str:
+    """24 lowercase hex characters, like every Smooch object id."""
+    return _digest(seed, path, "id").hex()[:24]
+
+
+def _derived_key_id(seed: int, path: JsonPath, prefix: str) -> str:
+    return f"{prefix}_{_derived_id(seed, path)}"
+
+
+def _derived_int(seed: int, path: JsonPath, what: str) -> int:
+    return int.from_bytes(_digest(seed, path, what)[:8], "big")
+
+
+def _ascii_slug(text: str) -> str:
+    """"Zoë.O'Neil" -> "zoe.oneil"; empty for scripts without a Latin transliteration."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    slug = re.sub(r"[^a-z0-9.]", "", ascii_text).strip(".")
+    return slug if re.fullmatch(r"[a-z0-9]+(\.[a-z0-9]+)*", slug) else ""
+
+
+# --------------------------------------------------------------------------- timestamps
+
+_TIMESTAMP = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:[Zz]|([+-])(\d{2}):(\d{2}))$")
+
+
+def _parse_timestamp(text: str) -> datetime:
+    """An RFC 3339 timestamp (already matched by the schema's pattern) as an aware UTC datetime."""
+    y, mo, d, h, mi, s, fraction, sign, oh, om = _TIMESTAMP.match(text).groups()
+    micro = int((fraction or "0")[:6].ljust(6, "0"))
+    offset = timedelta(0)
+    if sign:
+        offset = timedelta(hours=int(oh), minutes=int(om)) * (1 if sign == "+" else -1)
+        if offset >= timedelta(days=1) or -offset >= timedelta(days=1) or int(om) > 59:
+            raise ValueError(f"time zone offset {sign}{oh}:{om} is out of range")
+    local = datetime(int(y), int(mo), int(d), int(h), int(mi), int(s), micro, tzinfo=timezone(offset))
+    return local.astimezone(timezone.utc)
+
+
+def _format_timestamp(moment: datetime) -> str:
+    """The Smooch format: 2020-05-21T15:53:30.197Z (UTC, milliseconds)."""
+    m = moment.astimezone(timezone.utc)
+    return (f"{m.year:04d}-{m.month:02d}-{m.day:02d}T{m.hour:02d}:{m.minute:02d}:{m.second:02d}"
+            f".{m.microsecond // 1000:03d}Z")
+
+
+# --------------------------------------------------------------------------- paths & messages
+
+def _fmt(path: JsonPath) -> str:
+    """("accounts", 0, "apps", 1, "id") -> "accounts[0].apps[1].id"; () -> "$"."""
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+    return text or "$"
+
+
+def _render(problems: list[tuple[JsonPath, str]]) -> list[str]:
+    """Problems as "path: message", sorted by path (indexes numerically), without repeats."""
+    def order(problem: tuple[JsonPath, str]):
+        path, message = problem
+        return [(0, p, "") if isinstance(p, int) else (1, 0, p) for p in path], message
+    return list(dict.fromkeys(f"{_fmt(p)}: {m}" for p, m in sorted(set(problems), key=order)))
+
+
+def _show(value: object, limit: int = 80) -> str:
+    """A value as JSON, cut short so an error line stays readable (ids fit, 86-char secrets do not)."""
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= limit else text[: limit - 2] + "…" + text[-1]
+
+
+def _describe(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"the boolean {json.dumps(value)}"
+    if isinstance(value, (int, float)):
+        return f"the number {_show(value)}"
+    if isinstance(value, str):
+        return f"the string {_show(value)}"
+    return "a list" if isinstance(value, list) else "an object"
+
+
+def _a(kind: str) -> str:
+    """"app" -> "an app", "serviceAccount" -> "a service account"."""
+    label = KIND_LABEL.get(kind, kind)
+    return ("an " if label[0] in "aeiou" else "a ") + label

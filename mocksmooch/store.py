@@ -1,0 +1,220 @@
+"""All state, behind one interface.
+
+Records of every kind live in one SQLite table as JSON bodies, indexed by what the API
+looks them up by: kind and id, the owning record (`parent`: the app of a user, the account
+of an app), an optional second unique name within the parent (`alt`: a user's externalId)
+and creation order (`seq`, for stable listing and cursors).  The database is in memory;
+the seeded state is kept as a pristine copy, so a reset is one SQLite backup: atomic and
+fast.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from contextlib import contextmanager
+from typing import Iterator
+
+from . import ids
+from .auth import Key
+
+_SCHEMA = """
+CREATE TABLE records (
+    seq    INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind   TEXT NOT NULL,
+    id     TEXT NOT NULL,
+    parent TEXT,
+    alt    TEXT,
+    body   TEXT NOT NULL
+);
+CREATE UNIQUE INDEX records_id ON records (kind, id);
+CREATE UNIQUE INDEX records_alt ON records (kind, parent, alt) WHERE alt IS NOT NULL;
+CREATE INDEX records_children ON records (kind, parent, seq);
+CREATE INDEX records_parent ON records (parent);
+"""
+
+
+class Conflict(Exception):
+    """A record with the same id, or the same alt within its parent, exists already."""
+
+
+class Store:
+    def __init__(self, seed: dict):
+        self.seed = seed
+        self._lock = threading.RLock()
+        self._depth = 0
+        self._pristine = _connect()
+        self._db = _connect()
+        with self._pristine:
+            self._pristine.executescript(_SCHEMA)
+        _load_seed(self._pristine, seed)
+        self.reset()
+
+    def reset(self) -> None:
+        """Back to the seed, atomically: readers see the old state or the new, never a mix."""
+        with self._lock:
+            self._pristine.backup(self._db)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Store]:
+        """Several writes that land together or not at all; nested calls join the outer one."""
+        with self._lock:
+            if self._depth:
+                yield self
+                return
+            self._depth += 1
+            try:
+                with self._db:
+                    yield self
+            finally:
+                self._depth -= 1
+
+    # --- records -----------------------------------------------------------------
+
+    def get(self, kind: str, record_id: str) -> dict | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT body FROM records WHERE kind = ? AND id = ?", (kind, record_id)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def get_by_alt(self, kind: str, parent: str, alt: str) -> dict | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT body FROM records WHERE kind = ? AND parent = ? AND alt = ?",
+                (kind, parent, alt)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def children(self, kind: str, parent: str | None = None) -> list[dict]:
+        """All records of `kind` (under `parent`, if given) in creation order."""
+        with self._lock:
+            if parent is None:
+                rows = self._db.execute(
+                    "SELECT body FROM records WHERE kind = ? ORDER BY seq", (kind,)).fetchall()
+            else:
+                rows = self._db.execute(
+                    "SELECT body FROM records WHERE kind = ? AND parent = ? ORDER BY seq",
+                    (kind, parent)).fetchall()
+        return [json.loads(row[0]) for row in rows]
+
+    def insert(self, kind: str, body: dict, *, parent: str | None = None, alt: str | None = None) -> dict:
+        with self.transaction():
+            _insert(self._db, kind, body, parent, alt)
+        return body
+
+    def update(self, kind: str, body: dict, *, alt: str | None = None) -> dict:
+        with self.transaction():
+            try:
+                self._db.execute("UPDATE records SET body = ?, alt = ? WHERE kind = ? AND id = ?",
+                                 (json.dumps(body), alt, kind, body["id"]))
+            except sqlite3.IntegrityError:
+                raise Conflict(f"{kind} {alt!r} exists already") from None
+        return body
+
+    def delete(self, kind: str, record_id: str) -> None:
+        """Delete a record and, transitively, every record it owns."""
+        with self.transaction():
+            self._db.execute("DELETE FROM records WHERE kind = ? AND id = ?", (kind, record_id))
+            doomed = [record_id]
+            while doomed:
+                marks = ",".join("?" * len(doomed))
+                children = [row[0] for row in self._db.execute(
+                    f"SELECT id FROM records WHERE parent IN ({marks})", doomed)]
+                self._db.execute(f"DELETE FROM records WHERE parent IN ({marks})", doomed)
+                doomed = children
+
+    # --- what the auth core asks (auth.Directory) ----------------------------------
+
+    def find_key(self, key_id: str) -> Key | None:
+        record = self.get("key", key_id)
+        if record is None:
+            return None
+        return Key(id=record["id"], secret=record["secret"], owner=record["owner"],
+                   account_id=record["accountId"], app_id=record.get("appId"),
+                   service_account_id=record.get("serviceAccountId"),
+                   integration_id=record.get("integrationId"))
+
+    def find_app_account(self, app_id: str) -> str | None:
+        app = self.get("app", app_id)
+        return app["accountId"] if app else None
+
+    def service_account_has_app(self, service_account_id: str, app_id: str) -> bool:
+        service_account = self.get("serviceAccount", service_account_id)
+        return service_account is not None and app_id in service_account["apps"]
+
+    def service_account_account(self, service_account_id: str) -> str | None:
+        service_account = self.get("serviceAccount", service_account_id)
+        return service_account["accountId"] if service_account else None
+
+    def user_is(self, app_id: str, user_ref: str, identity: str) -> bool:
+        if user_ref == identity:
+            return True
+        user = self.get("user", user_ref)
+        return user is not None and user["appId"] == app_id and user.get("externalId") == identity
+
+    # --- users, by id or externalId --------------------------------------------------
+
+    def find_user(self, app_id: str, user_ref: str) -> dict | None:
+        """The user of `app_id` whose id, or else whose externalId, is `user_ref`."""
+        user = self.get("user", user_ref)
+        if user is not None and user["appId"] == app_id:
+            return user
+        return self.get_by_alt("user", app_id, user_ref)
+
+
+def _connect() -> sqlite3.Connection:
+    # One connection shared by the server's threads, serialized by the store's lock.
+    return sqlite3.connect(":memory:", check_same_thread=False)
+
+
+def _insert(db: sqlite3.Connection, kind: str, body: dict, parent: str | None, alt: str | None) -> None:
+    try:
+        db.execute(
+            "INSERT INTO records (kind, id, parent, alt, body) VALUES (?, ?, ?, ?, ?)",
+            (kind, body["id"], parent, alt, json.dumps(body)))
+    except sqlite3.IntegrityError:
+        raise Conflict(f"{kind} {alt or body['id']!r} exists already") from None
+
+
+def _load_seed(db: sqlite3.Connection, seed: dict) -> None:
+    """Turn the normalized seed (see fixtures.load) into records."""
+    with db:
+        for account in seed["accounts"]:
+            account_id = account["id"]
+            _insert(db, "account", {"id": account_id, "name": account["name"]}, None, None)
+            for key in account["keys"]:
+                _insert(db, "key", _key(key, "account", account_id), account_id, None)
+            for app in account["apps"]:
+                _load_app(db, app, account_id)
+            for service_account in account["serviceAccounts"]:
+                sa_id = service_account["id"]
+                _insert(db, "serviceAccount", {
+                    "id": sa_id, "name": service_account["name"], "accountId": account_id,
+                    "apps": list(service_account["apps"])}, account_id, None)
+                for key in service_account["keys"]:
+                    _insert(db, "key", _key(key, "serviceAccount", account_id, serviceAccountId=sa_id),
+                            sa_id, None)
+
+
+def _load_app(db: sqlite3.Connection, app: dict, account_id: str) -> None:
+    app_id = app["id"]
+    _insert(db, "app", {"id": app_id, "name": app["name"], "accountId": account_id,
+                        "metadata": app.get("metadata"), "settings": app.get("settings", {}),
+                        "appToken": ids.app_token(derived_from=app_id)},
+            account_id, None)
+    for key in app["keys"]:
+        _insert(db, "key", _key(key, "app", account_id, appId=app_id), app_id, None)
+    for integration in app["integrations"]:
+        integration_id = integration["id"]
+        _insert(db, "integration", {"id": integration_id, "type": integration["type"],
+                                    "displayName": integration["displayName"], "appId": app_id},
+                app_id, None)
+        for key in integration["keys"]:
+            _insert(db, "key", _key(key, "integration", account_id, appId=app_id,
+                                    integrationId=integration_id), integration_id, None)
+    for user in app["users"]:
+        _insert(db, "user", {**user, "appId": app_id}, app_id, user.get("externalId"))
+
+
+def _key(key: dict, owner: str, account_id: str, **bound_to: str) -> dict:
+    return {"id": key["id"], "secret": key["secret"], "name": key["name"], "owner": owner,
+            "accountId": account_id, **bound_to}

@@ -1,0 +1,95 @@
+"""A live mocksmooch on a free loopback port for the whole session, reset before each test.
+
+Tests talk to it over real HTTP with real headers, as users' code does.
+"""
+from __future__ import annotations
+
+import base64
+import threading
+from dataclasses import dataclass
+
+import pytest
+import requests
+from werkzeug.serving import make_server
+
+from mocksmooch.app import create_app
+
+
+@pytest.fixture(scope="session")
+def server_url():
+    app = create_app({"FIXTURES": None})
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(5)
+
+
+@dataclass
+class Api:
+    """A thin HTTP client over the live server, with the seeded names at hand."""
+
+    url: str
+    seed: dict
+
+    def request(self, method: str, path: str, *, auth: str | None = None, **kwargs) -> requests.Response:
+        headers = kwargs.pop("headers", {})
+        if auth is not None:
+            headers["Authorization"] = auth
+        return requests.request(method, self.url + path, headers=headers, timeout=10, **kwargs)
+
+    def get(self, path, **kwargs):
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path, **kwargs):
+        return self.request("POST", path, **kwargs)
+
+    def token(self, key_id: str, scope: str, **claims) -> str:
+        response = requests.post(f"{self.url}/_mocksmooch/tokens",
+                                 json={"keyId": key_id, "scope": scope, **claims}, timeout=10)
+        assert response.status_code == 200, response.text
+        return response.json()["jwt"]
+
+    def bearer(self, key_id: str, scope: str, **claims) -> str:
+        return "Bearer " + self.token(key_id, scope, **claims)
+
+    # --- the default seed, by name ---
+    def account(self, name: str) -> dict:
+        return next(a for a in self.seed["accounts"] if a["name"] == name)
+
+    def app(self, name: str) -> dict:
+        return next(app for a in self.seed["accounts"] for app in a["apps"] if app["name"] == name)
+
+    def key(self, owner_name: str) -> dict:
+        """The first key of the account, service account, app or integration called `owner_name`."""
+        for account in self.seed["accounts"]:
+            owners = [account, *account["serviceAccounts"], *account["apps"]]
+            owners += [i for app in account["apps"] for i in app["integrations"]]
+            for owner in owners:
+                if owner.get("name", owner.get("displayName")) == owner_name and owner["keys"]:
+                    return owner["keys"][0]
+        raise KeyError(owner_name)
+
+    def user(self, app_name: str, external_id: str) -> dict:
+        return next(u for u in self.app(app_name)["users"] if u.get("externalId") == external_id)
+
+    def service_account(self, name: str) -> dict:
+        return next(sa for a in self.seed["accounts"] for sa in a["serviceAccounts"] if sa["name"] == name)
+
+
+def basic(key: dict | tuple[str, str]) -> str:
+    key_id, secret = (key["id"], key["secret"]) if isinstance(key, dict) else key
+    return "Basic " + base64.b64encode(f"{key_id}:{secret}".encode()).decode()
+
+
+@pytest.fixture(scope="session")
+def _seed(server_url):
+    return requests.get(f"{server_url}/_mocksmooch/fixtures", timeout=10).json()
+
+
+@pytest.fixture
+def api(server_url, _seed):
+    response = requests.post(f"{server_url}/_mocksmooch/reset", timeout=10)
+    assert response.status_code == 200
+    return Api(server_url, _seed)
