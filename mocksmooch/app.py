@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from http import HTTPStatus
 from typing import Any, Mapping
 
 from flask import Flask, g, request
@@ -95,6 +96,7 @@ def _register_journal(app: Flask) -> None:
 
     @app.after_request
     def record(response):
+        response.status = f"{response.status_code} {_reason_phrase(response.status_code)}"
         outcome = auth_outcome()
         elapsed_ms = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
         if not request.path.startswith("/_mocksmooch/"):
@@ -111,6 +113,14 @@ def _register_journal(app: Flask) -> None:
                  response.status_code, outcome["outcome"],
                  f": {outcome['reason']}" if outcome.get("reason") else "", elapsed_ms)
         return response
+
+
+def _reason_phrase(status: int) -> str:
+    """"Unauthorized", as Node servers say it, not Werkzeug's "UNAUTHORIZED"."""
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Unknown"
 
 
 def auth_outcome() -> dict:

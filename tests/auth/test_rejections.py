@@ -87,7 +87,7 @@ INVALID_JWTS = {
     "unparseable": (lambda api: "Bearer not.a.jwt", "Invalid JWT"),
     "alg none": (lambda api: unsigned({"scope": "app"}, _app_key(api)["id"]), "Invalid JWT"),
     "alg HS512": (lambda api: signed(_app_key(api), {"scope": "app"}, algorithm="HS512"), "Invalid JWT"),
-    "bad signature": (lambda api: signed(_app_key(api), {"scope": "app"}, secret="not-the-secret"),
+    "bad signature": (lambda api: signed(_app_key(api), {"scope": "app"}, secret="not-the-secret-but-long-enough-for-hs256-xx"),
                       "Invalid JWT"),
     "unknown kid": (lambda api: signed({"id": "app_ffffffffffffffffffffffff", "secret": "s" * 86},
                                        {"scope": "app"}), "Invalid JWT"),
