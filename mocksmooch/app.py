@@ -64,6 +64,22 @@ def build_mock(config: Mapping[str, Any]) -> Mock:
     )
 
 
+def route_table(app: Flask) -> list[tuple[str, str, str]]:
+    """(method, path, who may call it) for every API route, read from the routes' own
+    policies; /v1 routes are listed once, as their /v1.1 twins."""
+    rows = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint.startswith(("v1_alias.", "static")):
+            continue
+        policy = getattr(app.view_functions[rule.endpoint], "policy", None)
+        who = str(policy) if policy is not None else "no credentials (control API)"
+        path = rule.rule.replace("<", "{").replace(">", "}")
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            rows.append((method, path, who))
+    order = {"GET": 0, "POST": 1, "PUT": 2, "PATCH": 3, "DELETE": 4}
+    return sorted(rows, key=lambda row: (row[1].startswith("/_"), row[1], order.get(row[0], 9)))
+
+
 def _register_error_handlers(app: Flask) -> None:
     @app.errorhandler(auth.AuthError)
     def refused(error: auth.AuthError):

@@ -1,4 +1,4 @@
-"""The `mocksmooch` command: serve, keys, token, check.
+"""The `mocksmooch` command: serve, keys, token, routes, check.
 
 Every option also reads a MOCKSMOOCH_* environment variable, so a container is
 configured by env alone.
@@ -62,6 +62,9 @@ def _parser() -> argparse.ArgumentParser:
     token.add_argument("--expires-in", type=float, help="seconds until exp (default: no exp)")
     token.set_defaults(run=_token)
 
+    routes = commands.add_parser("routes", help="print every route with the scopes it accepts")
+    routes.set_defaults(run=_routes)
+
     check = commands.add_parser("check", help="validate a fixture file")
     check.add_argument("file")
     check.set_defaults(run=_check)
@@ -122,6 +125,14 @@ def _token(args) -> int:
     except UnknownKey as error:
         print(f"mocksmooch token: {error} in the seed; `mocksmooch keys` lists them", file=sys.stderr)
         return 1
+    return 0
+
+
+def _routes(args) -> int:
+    from .app import create_app, route_table
+
+    for method, path, policy in route_table(create_app()):
+        print(f"{method:<7} {path:<72} {policy}")
     return 0
 
 
