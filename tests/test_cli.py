@@ -146,3 +146,14 @@ def test_serve_help_names_the_env_variables(option):
     result = mocksmooch("serve", "--help")
     assert option in result.stdout
     assert "MOCKSMOOCH_" + option[2:].upper() in result.stdout
+
+
+def test_readme_route_table_is_what_routes_prints():
+    from pathlib import Path
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    documented = [line.strip("| ").split(" | ") for line in readme.splitlines() if line.startswith("| `")
+                  and ("/v1" in line or "/v2" in line or "/_mocksmooch" in line)]
+    documented = [(m.strip("`"), p.strip("`"), w) for m, p, w in documented]
+    printed = [(line[:7].strip(), line[8:80].strip(), line[81:].strip())
+               for line in mocksmooch("routes").stdout.splitlines()]
+    assert documented == printed
