@@ -38,14 +38,16 @@ import jsonschema
 from faker import Faker
 from faker.config import AVAILABLE_LOCALES
 
+from .auth.principal import KEY_PREFIXES
+
 DEFAULT_SEED = Path(__file__).parent / "seeds" / "default.json"
 SCHEMA = Path(__file__).parent / "seeds" / "schema.json"
 
 DEFAULT_FAKER_SEED = 0
 DEFAULT_LOCALE = "en_US"
 
-# The key-id prefix that each kind of key owner gives its keys (smooch-auth.md section 1).
-KEY_PREFIX = {"account": "act", "serviceAccount": "svc", "app": "app", "integration": "int"}
+# The key-id prefix (without its underscore) that each kind of key owner gives its keys.
+KEY_PREFIX = {owner: prefix.rstrip("_") for owner, prefix in KEY_PREFIXES.items()}
 PREFIXED_KEY_ID = re.compile(r"^(act|svc|app|int)_[0-9a-f]{24}$")
 
 # Generated users signed up within the two years before this fixed instant.

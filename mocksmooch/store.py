@@ -151,6 +151,26 @@ class Store:
         user = self.get("user", user_ref)
         return user is not None and user["appId"] == app_id and user.get("externalId") == identity
 
+    # --- apps and grants ------------------------------------------------------------
+
+    def add_app(self, app: dict, *, created_by: str | None = None) -> dict:
+        """Store a new app of `app["accountId"]`; a service account that creates an app is
+        granted it ("A service account is automatically granted access to any apps it creates")."""
+        with self.transaction():
+            self.insert("app", app, parent=app["accountId"])
+            if created_by is not None:
+                service_account = self.get("serviceAccount", created_by)
+                service_account["apps"].append(app["id"])
+                self.update("serviceAccount", service_account)
+        return app
+
+    def apps_of(self, account_id: str, service_account_id: str | None = None) -> list[dict]:
+        """The account's apps in creation order; only those granted to the service account, if given."""
+        apps = self.children("app", account_id)
+        if service_account_id is None:
+            return apps
+        return [app for app in apps if self.service_account_has_app(service_account_id, app["id"])]
+
     # --- users, by id or externalId --------------------------------------------------
 
     def find_user(self, app_id: str, user_ref: str) -> dict | None:

@@ -59,15 +59,7 @@ def create_app():
         "metadata": _metadata(body, "App"),
         "appToken": ids.app_token(),
     }
-    store = mock().store
-    with store.transaction():
-        store.insert("app", app, parent=app["accountId"])
-        # "A service account is automatically granted access to any apps it creates."
-        sa_id = principal().service_account_id
-        if sa_id is not None:
-            service_account = store.get("serviceAccount", sa_id)
-            service_account["apps"].append(app["id"])
-            store.update("serviceAccount", service_account)
+    mock().store.add_app(app, created_by=principal().service_account_id)
     return created({"app": render_app(app)})
 
 
@@ -75,13 +67,12 @@ def create_app():
 @requires("account")
 def list_apps():
     caller, store = principal(), mock().store
-    apps = store.children("app", caller.account_id)
-    if caller.service_account_id is not None:
-        apps = [app for app in apps if store.service_account_has_app(caller.service_account_id, app["id"])]
+    apps = store.apps_of(caller.account_id, caller.service_account_id)
     filter_id = query_object("filter").get("serviceAccountId")
     if filter_id is not None:
         auth.check_service_account_filter(caller, filter_id, store)
-        apps = [app for app in apps if store.service_account_has_app(filter_id, app["id"])]
+        granted = {app["id"] for app in store.apps_of(caller.account_id, filter_id)}
+        apps = [app for app in apps if app["id"] in granted]
     return jsonify(paginate([render_app(app) for app in apps], "apps"))
 
 
