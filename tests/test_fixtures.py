@@ -637,13 +637,9 @@ def test_fixture_error_message_names_the_source():
 
 # --------------------------------------------------------------------------- dependencies
 
-def test_fixtures_module_does_not_import_flask():
-    """The loader is used by the CLI too, which must not need the web stack."""
-    script = ("import importlib.util, sys; "
-              "spec = importlib.util.spec_from_file_location('fx', sys.argv[1]); "
-              "module = sys.modules['fx'] = importlib.util.module_from_spec(spec); "
-              "spec.loader.exec_module(module); "
-              "print('flask' in sys.modules)")
-    run = subprocess.run([sys.executable, "-c", script, str(ROOT / "mocksmooch" / "fixtures.py")],
-                         capture_output=True, text=True, check=True)
-    assert run.stdout.strip() == "False"
+@pytest.mark.parametrize("module", ["mocksmooch.fixtures", "mocksmooch.auth"])
+def test_core_modules_do_not_import_flask(module):
+    """The loader and the auth core know nothing of the web layer (the CLI uses both)."""
+    script = f"import sys, {module}; print('flask' in sys.modules, 'werkzeug' in sys.modules)"
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert run.stdout.strip() == "False False"
