@@ -5,6 +5,8 @@ clock, mint tokens with the seeded keys, read what was seeded and what was reque
 """
 from __future__ import annotations
 
+import math
+
 from flask import Blueprint, jsonify
 
 from .api.errors import ApiError
@@ -16,7 +18,8 @@ from .core import UnknownKey
 
 control = Blueprint("control", __name__, url_prefix="/_mocksmooch")
 
-SCOPES = sorted(set().union(*SIGNABLE_SCOPES.values()) | {"integration"})
+SCOPES = sorted(set().union(*SIGNABLE_SCOPES.values()))
+LAST_WRITABLE_SECOND = 253402300799  # 9999-12-31T23:59:59Z
 
 
 def _bad(message: str) -> ApiError:
@@ -49,19 +52,32 @@ def move_clock():
                    '{"freeze": true|false}' + (f"; unknown field(s) {unknown}" if unknown else ""))
     clock, value = mock().clock, body[actions[0]]
     if actions[0] == "advance":
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise _bad("advance must be a number of seconds")
+        _within_calendar(clock.now() + _seconds(value, "advance"))
         clock.advance(value)
     elif actions[0] == "set":
         try:
-            clock.set(parse_rfc3339(value))
+            timestamp = parse_rfc3339(value)
         except ValueError as error:
             raise _bad(f"set: {error}") from None
+        clock.set(_within_calendar(timestamp))
     else:
         if not isinstance(value, bool):
             raise _bad("freeze must be true or false")
         clock.freeze(value)
     return jsonify(_clock_state())
+
+
+def _seconds(value, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise _bad(f"{name} must be a finite number of seconds")
+    return value
+
+
+def _within_calendar(timestamp: float) -> float:
+    """Keep the clock where timestamps can be written: 1970 to 9999."""
+    if not 0 <= timestamp <= LAST_WRITABLE_SECOND:
+        raise _bad("the clock must stay between 1970-01-01T00:00:00Z and 9999-12-31T23:59:59Z")
+    return timestamp
 
 
 def _clock_state() -> dict:
@@ -81,8 +97,8 @@ def mint_token():
         if body.get(name) is not None and not isinstance(body[name], str):
             raise _bad(f"{name} must be a string")
     expires_in = body.get("expiresIn")
-    if expires_in is not None and (isinstance(expires_in, bool) or not isinstance(expires_in, (int, float))):
-        raise _bad("expiresIn must be a number of seconds")
+    if expires_in is not None:
+        _seconds(expires_in, "expiresIn")
     unknown = sorted(set(body) - {"keyId", "scope", "userId", "externalId", "expiresIn"})
     if unknown:
         raise _bad(f"unknown field(s) {unknown}")

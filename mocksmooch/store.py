@@ -146,10 +146,10 @@ class Store:
         return service_account["accountId"] if service_account else None
 
     def user_is(self, app_id: str, user_ref: str, identity: str) -> bool:
-        if user_ref == identity:
-            return True
-        user = self.get("user", user_ref)
-        return user is not None and user["appId"] == app_id and user.get("externalId") == identity
+        user = self.find_user(app_id, user_ref)
+        if user is None:  # no such user (yet): only its own externalId may name it
+            return user_ref == identity
+        return user.get("externalId") == identity
 
     # --- apps and grants ------------------------------------------------------------
 

@@ -36,11 +36,15 @@ def test_clock_advance_set_freeze(api):
 
 def test_clock_rejects_bad_input(api):
     for body in ({}, {"advance": "10"}, {"set": "yesterday"}, {"freeze": "yes"},
-                 {"advance": 1, "freeze": True}, {"rewind": 5}):
+                 {"advance": 1, "freeze": True}, {"rewind": 5}, {"advance": 1e300}, {"advance": -1e12},
+                 {"set": "10000-01-01T00:00:00Z"}, {"set": 5}):
         response = api.post("/_mocksmooch/clock", json=body)
         assert response.status_code == 400, body
         assert response.json()["error"]["code"] == "bad_request"
     assert api.post("/_mocksmooch/clock", data="not json").status_code == 400
+    nan = api.post("/_mocksmooch/clock", data='{"advance": NaN}', headers={"Content-Type": "application/json"})
+    assert nan.status_code == 400
+    assert api.get("/_mocksmooch/health").status_code == 200
 
 
 def test_tokens_are_signed_with_the_key(api):

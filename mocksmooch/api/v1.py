@@ -156,7 +156,7 @@ def _owned_key(owner_id: str, key_id: str) -> dict:
 
 def _jwt_for(key_record: dict, scope: str):
     key = mock().store.find_key(key_record["id"])
-    return jsonify({"jwt": auth.mint(key, auth.claims_for(scope))})
+    return jsonify({"jwt": auth.mint(key, auth.claims_for(scope), typ=False)})
 
 
 @v1.post("/apps/<app_id>/keys")

@@ -27,6 +27,8 @@ APP_SETTINGS = {
     "ignoreAutoConversationStart": (bool, False),
     "multiConvoEnabled": (bool, False),
     "appLocalizationEnabled": (bool, False),
+    "endSessionEnabled": (bool, False),
+    "disableConversationReopen": (bool, False),
 }
 PROFILE_FIELDS = {"givenName": 128, "surname": 128, "email": 128, "avatarUrl": 2048, "locale": 64}
 MAX_METADATA_BYTES = 4096

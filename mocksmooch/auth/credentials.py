@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from dataclasses import dataclass
 
 from .errors import AuthenticationError
@@ -25,13 +26,15 @@ Credential = Basic | Bearer
 def parse_authorization(values: list[str]) -> Credential:
     """Parse the Authorization header values of one request.
 
-    Scheme names are case-insensitive (RFC 7235), as the Node middleware the real service
-    is built on treats them; the parts must be separated by exactly one space.
+    Scheme names are case-insensitive (RFC 7235; the official clients only send `Basic` and
+    `Bearer`); the parts must be separated by exactly one space.  WSGI servers join repeated
+    headers with ", ", so several Authorization headers arrive as one value.
     """
     if not values:
         raise AuthenticationError("no Authorization header")
-    if len(values) > 1:
-        raise AuthenticationError(f"{len(values)} Authorization headers; send exactly one")
+    repeated = len(values) if len(values) > 1 else len(_JOINED_SCHEMES.findall(values[0])) + 1
+    if repeated > 1:
+        raise AuthenticationError(f"{repeated} Authorization headers; send exactly one")
     parts = values[0].split(" ")
     if len(parts) != 2 or not parts[1]:
         raise AuthenticationError("Authorization header is not '<scheme> <credentials>' with a single space")
@@ -41,6 +44,9 @@ def parse_authorization(values: list[str]) -> Credential:
     if scheme.lower() == "basic":
         return _parse_basic(payload)
     raise AuthenticationError(f"unsupported Authorization scheme {scheme[:20]!r}; use Basic or Bearer")
+
+
+_JOINED_SCHEMES = re.compile(r", *(?:basic|bearer) ", re.IGNORECASE)
 
 
 def _parse_basic(payload: str) -> Basic:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Callable
 
+import math
 import warnings
 
 import jwt
@@ -32,6 +33,8 @@ _PYJWT_OPTIONS = {
     "verify_iat": False,
     "verify_aud": False,
     "verify_iss": False,
+    "verify_sub": False,  # the service reads only scope, userId / external_id and the time claims
+    "verify_jti": False,
 }
 
 
@@ -87,8 +90,8 @@ def _numeric_date(claims: dict, name: str) -> float | None:
     value = claims.get(name)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise InvalidToken(f"JWT {name} must be a number of seconds, got {type(value).__name__}")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise InvalidToken(f"JWT {name} must be a finite number of seconds, got {str(value)[:32]}")
     return float(value)
 
 
@@ -111,9 +114,11 @@ def _iso(timestamp: float) -> str:
         return f"{timestamp:g}s since the epoch"
 
 
-def mint(key: Key, claims: dict) -> str:
-    """A token as the official libraries make one: HS256, `kid` in the header."""
-    return jwt.encode(claims, key.secret, algorithm="HS256", headers={"kid": key.id})
+def mint(key: Key, claims: dict, *, typ: bool = True) -> str:
+    """A token as the official libraries make one: HS256, `kid` in the header, `typ: JWT`
+    (jsonwebtoken's default); the service's own tokens come without `typ`."""
+    return jwt.encode(claims, key.secret, algorithm="HS256",
+                      headers={"kid": key.id, "typ": "JWT" if typ else None})
 
 
 def claims_for(scope: str, *, user_id: str | None = None, external_id: str | None = None,

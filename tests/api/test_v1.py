@@ -66,7 +66,7 @@ def test_app_keys_and_app_jwt(api, v1):
     assert api.get(f"{v1}/apps/{app_id}/keys/{key['_id']}", auth=auth).json()["key"] == key
 
     token = api.get(f"{v1}/apps/{app_id}/keys/{key['_id']}/jwt", auth=auth).json()["jwt"]
-    assert jwt.get_unverified_header(token)["kid"] == key["_id"]
+    assert jwt.get_unverified_header(token) == {"alg": "HS256", "kid": key["_id"]}  # as documented
     assert jwt.decode(token, key["secret"], algorithms=["HS256"]) == {"scope": "app"}
     carol = api.get(f"{v1}/appusers/carol", auth=f"Bearer {token}")
     assert carol.status_code == 200 and carol.json()["appUser"]["userId"] == "carol"

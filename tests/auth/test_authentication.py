@@ -55,6 +55,14 @@ def test_jwt_with_typ_and_iat_is_accepted(api):
     assert response.status_code == 200
 
 
+def test_claims_the_service_does_not_read_are_not_checked(api):
+    import jwt
+    key = api.key("Acme Support")
+    token = jwt.encode({"scope": "app", "sub": 42, "jti": 7, "aud": "elsewhere"}, key["secret"],
+                       algorithm="HS256", headers={"kid": key["id"]})
+    assert api.get(f"/v2/apps/{api.app('Acme Support')['id']}", auth=f"Bearer {token}").status_code == 200
+
+
 def test_lowercase_schemes_are_accepted(api):
     key = api.key("Acme Support")
     path = f"/v2/apps/{api.app('Acme Support')['id']}"
@@ -130,4 +138,5 @@ def test_two_authorization_headers_are_refused(api):
     connection.endheaders()
     response = connection.getresponse()
     assert response.status == 401
+    assert response.getheader("X-Mocksmooch-Reason") == "2 Authorization headers; send exactly one"
     connection.close()

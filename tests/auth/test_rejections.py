@@ -96,6 +96,9 @@ INVALID_JWTS = {
     "not yet valid": (lambda api: signed(_app_key(api), {"scope": "app", "nbf": int(time.time()) + 3600}),
                       "Invalid JWT"),
     "exp as string": (lambda api: signed(_app_key(api), {"scope": "app", "exp": "tomorrow"}), "Invalid JWT"),
+    "exp NaN": (lambda api: "Bearer " + jwt.api_jws.encode(
+        b'{"scope": "app", "exp": NaN}', _app_key(api)["secret"], algorithm="HS256",
+        headers={"kid": _app_key(api)["id"]}), "Invalid JWT"),
     "no kid": (lambda api: "Bearer " + jwt.encode({"scope": "app"}, _app_key(api)["secret"], algorithm="HS256"),
                "Invalid JWT header. Missing key id (kid)"),
     "no scope": (lambda api: signed(_app_key(api), {}), "Invalid JWT body. Missing scope"),
@@ -235,6 +238,9 @@ def test_app_user_credential_on_another_user(api):
     assert_v1(api.get(f"/v1.1/appusers/{bob['id']}", auth=auth), V1_403)
     assert_v1(api.get(v1_appuser(api, "bob"), auth=auth), V1_403)
     assert_v2(api.get(v2_users(api) + "/bob", auth=auth), V2_403)  # appUser is not a v2 scope
+    # a userId claim that happens to equal another user's _id does not speak for that user
+    impostor = api.bearer(key["id"], "appUser", userId=bob["id"])
+    assert_v1(api.get(f"/v1.1/appusers/{bob['id']}", auth=impostor), V1_403)
 
 
 def test_service_account_on_service_account_management(api):
