@@ -22,10 +22,12 @@ class Mock:
     verify_options: auth.VerifyOptions = field(default_factory=auth.VerifyOptions)
 
     def reset(self) -> None:
-        """Seeded state, clock and journal back to the start, together."""
-        self.store.reset()
-        self.clock.reset()
-        self.journal.clear()
+        """Seeded state, clock and journal back to the start, together: requests wait on
+        the store while it happens, so none sees the new state with the old clock."""
+        with self.store.exclusive():
+            self.store.reset()
+            self.clock.reset()
+            self.journal.clear()
 
     def mint(self, key_id: str, scope: str, *, user_id: str | None = None,
              external_id: str | None = None, expires_in: float | None = None) -> str:

@@ -55,6 +55,10 @@ class Store:
         with self._lock:
             self._pristine.backup(self._db)
 
+    def exclusive(self) -> threading.RLock:
+        """Hold off every other reader and writer, e.g. while the rest of the mock resets too."""
+        return self._lock
+
     @contextmanager
     def transaction(self) -> Iterator[Store]:
         """Several writes that land together or not at all; nested calls join the outer one."""
