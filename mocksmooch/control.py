@@ -11,7 +11,7 @@ from flask import Blueprint, jsonify
 
 from .api.errors import ApiError
 from .api.guard import mock
-from .api.requests import json_body
+from .api.bodies import json_body
 from .auth.principal import SIGNABLE_SCOPES
 from .clock import parse_rfc3339, rfc3339
 from .core import UnknownKey

@@ -16,7 +16,7 @@ from ..clock import parse_rfc3339, rfc3339
 from ..store import Conflict
 from .errors import ApiError, bad_request
 from .guard import mock, principal, requires
-from .requests import field, json_body
+from .bodies import field, json_body
 
 v1 = Blueprint("v1", __name__)
 

@@ -15,7 +15,7 @@ from ..store import Conflict
 from .errors import ApiError, bad_request
 from .guard import mock, principal, requires
 from .pagination import paginate, query_object
-from .requests import field, json_body
+from .bodies import field, json_body
 
 v2 = Blueprint("v2", __name__, url_prefix="/v2")
 
