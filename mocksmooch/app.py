@@ -26,6 +26,7 @@ from .store import Store
 
 DEFAULTS: dict[str, Any] = {
     "FIXTURES": None,       # a fixture file; None is the packaged default seed
+    "FIXTURES_JSON": None,  # or the fixture file's content itself
     "CLOCK_START": None,    # RFC 3339; None is the wall clock
     "JWT_LEEWAY": 0,        # seconds of grace on exp / nbf; the real service gives none
     "JOURNAL_SIZE": 1000,   # requests kept by the journal
@@ -54,7 +55,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 def build_mock(config: Mapping[str, Any]) -> Mock:
     """Load the seed (raises fixtures.FixtureError) and assemble store, clock and journal."""
-    seed = fixtures.load(config.get("FIXTURES"))
+    inline = config.get("FIXTURES_JSON")
+    if inline is not None:  # MOCKSMOOCH_FIXTURES_JSON: the seed itself, for containers without a mount
+        seed = fixtures.normalize(inline, "MOCKSMOOCH_FIXTURES_JSON") if isinstance(inline, dict) \
+            else fixtures.loads(str(inline), "MOCKSMOOCH_FIXTURES_JSON")
+    else:
+        seed = fixtures.load(config.get("FIXTURES"))
     start = config.get("CLOCK_START")
     return Mock(
         store=Store(seed),
@@ -115,19 +121,21 @@ def _register_journal(app: Flask) -> None:
         response.status = f"{response.status_code} {_reason_phrase(response.status_code)}"
         outcome = auth_outcome()
         elapsed_ms = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
+        entry = {
+            "time": rfc3339(mock.clock.now()),
+            "method": request.method,
+            "path": request.path,
+            "query": request.query_string.decode("latin-1"),
+            "status": response.status_code,
+            "auth": outcome,
+            "durationMs": round(elapsed_ms, 3),
+        }
         if not request.path.startswith("/_mocksmooch/"):
-            mock.journal.record({
-                "time": rfc3339(mock.clock.now()),
-                "method": request.method,
-                "path": request.path,
-                "query": request.query_string.decode("latin-1"),
-                "status": response.status_code,
-                "auth": outcome,
-                "durationMs": round(elapsed_ms, 3),
-            })
+            mock.journal.record(entry)
         log.info("%s %s %s %s%s (%.1f ms)", request.method, request.full_path.rstrip("?"),
                  response.status_code, outcome["outcome"],
-                 f": {outcome['reason']}" if outcome.get("reason") else "", elapsed_ms)
+                 f": {outcome['reason']}" if outcome.get("reason") else "", elapsed_ms,
+                 extra={"entry": entry})
         return response
 
 

@@ -1,4 +1,4 @@
-"""The `mocksmooch` command: serve, keys, token, routes, check.
+"""The `mocksmooch` command: serve, healthcheck, keys, token, routes, check.
 
 Every option also reads a MOCKSMOOCH_* environment variable, so a container is
 configured by env alone.
@@ -11,7 +11,7 @@ import logging
 import os
 import sys
 
-from . import __version__, fixtures
+from . import __version__, fixtures, logs
 from .core import Mock, UnknownKey
 from .store import Store
 
@@ -45,7 +45,16 @@ def _parser() -> argparse.ArgumentParser:
     _fixtures_option(serve)
     serve.add_argument("--threads", type=int, default=int(os.environ.get("MOCKSMOOCH_THREADS", 8)),
                        help="worker threads (env MOCKSMOOCH_THREADS, default 8)")
+    serve.add_argument("--log-format", choices=logs.FORMATS,
+                       default=os.environ.get("MOCKSMOOCH_LOG_FORMAT", "text"),
+                       help="one line per request, as text or JSON (env MOCKSMOOCH_LOG_FORMAT, default text)")
     serve.set_defaults(run=_serve)
+
+    health = commands.add_parser("healthcheck", help="exit 0 if the server answers its health route")
+    health.add_argument("--url", default=os.environ.get("MOCKSMOOCH_URL"),
+                        help="server to check (env MOCKSMOOCH_URL, default http://127.0.0.1:$MOCKSMOOCH_PORT)")
+    health.add_argument("--timeout", type=float, default=2.0, help="seconds to wait (default 2)")
+    health.set_defaults(run=_healthcheck)
 
     keys = commands.add_parser("keys", help="print the seeded accounts, apps and keys")
     _fixtures_option(keys)
@@ -77,19 +86,53 @@ def _fixtures_option(parser: argparse.ArgumentParser) -> None:
 
 
 def _serve(args) -> int:
+    import signal
+
     import waitress
 
     from .app import create_app
 
-    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)
-    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+    logs.configure(args.log_format)
     app = create_app({"FIXTURES": args.fixtures})
-    seed = args.fixtures or "default seed"
-    print(f"mocksmooch {__version__} on http://{args.host}:{args.port} ({seed}); "
-          f"keys: `mocksmooch keys`, health: /_mocksmooch/health", flush=True)
-    waitress.serve(app, host=args.host, port=args.port, threads=args.threads, ident="mocksmooch",
-                   _quiet=True)
+    server = waitress.create_server(app, host=args.host, port=args.port, threads=args.threads,
+                                    ident="mocksmooch")
+
+    received: list[str] = []
+
+    def stop(signum, frame):
+        # waitress's loop ends on SystemExit and lets in-flight requests finish.
+        received.append(signal.Signals(signum).name)
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    seed = args.fixtures or ("MOCKSMOOCH_FIXTURES_JSON" if os.environ.get("MOCKSMOOCH_FIXTURES_JSON")
+                             else "default seed")
+    logging.getLogger("mocksmooch").info(
+        "mocksmooch %s on http://%s:%s (%s); keys: `mocksmooch keys`, health: /_mocksmooch/health",
+        __version__, args.host, server.effective_port, seed)
+    try:
+        server.run()
+    finally:
+        server.close()
+    logging.getLogger("mocksmooch").info("mocksmooch: %s received, stopped", " and ".join(received) or "stop")
     return 0
+
+
+def _healthcheck(args) -> int:
+    from urllib.error import URLError
+    from urllib.request import urlopen
+
+    base = args.url or f"http://127.0.0.1:{os.environ.get('MOCKSMOOCH_PORT', DEFAULT_PORT)}"
+    url = base.rstrip("/") + "/_mocksmooch/health"
+    try:
+        with urlopen(url, timeout=args.timeout) as response:
+            healthy = response.status == 200 and json.load(response).get("status") == "ok"
+    except (URLError, OSError, ValueError) as error:
+        print(f"mocksmooch healthcheck: {url}: {error}", file=sys.stderr)
+        return 1
+    print(f"mocksmooch healthcheck: {url}: {'ok' if healthy else 'unhealthy'}")
+    return 0 if healthy else 1
 
 
 def _keys(args) -> int:

@@ -98,8 +98,11 @@ class Served:
         raise AssertionError("server did not become healthy")
 
     def stop(self) -> str:
+        """SIGTERM, as a container runtime stops it: a clean exit 0."""
         self.process.terminate()
         output, _ = self.process.communicate(timeout=10)
+        assert self.process.returncode == 0, output
+        assert "SIGTERM received, stopped" in output.splitlines()[-1]
         return output
 
 
@@ -131,6 +134,37 @@ def test_serve_reads_fixtures_from_env(tmp_path):
         assert [app["displayName"] for app in response.json()["apps"]] == ["Only"]
     finally:
         server.stop()
+
+
+def test_serve_logs_json_and_reads_inline_fixtures():
+    inline = json.dumps({"accounts": [{"name": "Inline", "keys": [{"id": "act_" + "b" * 24, "secret": "pw"}]}]})
+    server = Served({"MOCKSMOOCH_LOG_FORMAT": "json", "MOCKSMOOCH_FIXTURES_JSON": inline})
+    try:
+        server.wait_healthy()
+        assert requests.get(server.url + "/v2/apps", auth=("act_" + "b" * 24, "pw"), timeout=5).status_code == 200
+        assert requests.get(server.url + "/v2/apps", auth=("act_" + "b" * 24, "no"), timeout=5).status_code == 401
+    finally:
+        output = server.stop()
+    lines = [json.loads(line) for line in output.splitlines()]
+    requests_logged = [line for line in lines if line.get("path") == "/v2/apps"]
+    assert [(line["status"], line["auth"]["outcome"]) for line in requests_logged] == [
+        (200, "allowed"), (401, "rejected")]
+    assert requests_logged[0]["auth"]["principal"]["keyId"] == "act_" + "b" * 24
+    assert requests_logged[1]["auth"]["reason"] == "wrong secret for key act_" + "b" * 24
+
+
+def test_healthcheck_exit_codes():
+    server = Served({})
+    try:
+        server.wait_healthy()
+        ok = mocksmooch("healthcheck", env={"MOCKSMOOCH_PORT": str(server.port)})
+        assert ok.returncode == 0 and "ok" in ok.stdout
+        by_url = mocksmooch("healthcheck", "--url", server.url)
+        assert by_url.returncode == 0
+    finally:
+        server.stop()
+    down = mocksmooch("healthcheck", "--url", server.url, "--timeout", "0.5")
+    assert down.returncode == 1 and "Connection refused" in down.stderr
 
 
 def test_serve_refuses_to_start_on_a_bad_fixture_file(tmp_path):
