@@ -9,6 +9,7 @@ import math
 
 from flask import Blueprint, jsonify
 
+from . import fixtures
 from .api.errors import ApiError
 from .api.guard import mock
 from .api.bodies import json_body
@@ -33,7 +34,19 @@ def health():
 
 @control.post("/reset")
 def reset():
-    mock().reset()
+    """Back to the seed the mock started with, or, given `{"fixtures": {...}}` (the content of
+    a fixture file), to that seed until the next reset."""
+    body = json_body()
+    unknown = sorted(set(body) - {"fixtures"})
+    if unknown:
+        raise _bad(f"unknown field(s) {unknown}; reset takes an optional \"fixtures\" object")
+    seed = None
+    if "fixtures" in body:
+        try:
+            seed = fixtures.normalize(body["fixtures"], "fixtures")
+        except fixtures.FixtureError as error:
+            raise ApiError(400, "invalid_fixtures", "; ".join(error.errors)) from None
+    mock().reset(seed)
     return jsonify({"status": "ok", "clock": _clock_state()})
 
 

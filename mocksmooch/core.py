@@ -21,11 +21,12 @@ class Mock:
     journal: Journal = field(default_factory=Journal)
     verify_options: auth.VerifyOptions = field(default_factory=auth.VerifyOptions)
 
-    def reset(self) -> None:
+    def reset(self, seed: dict | None = None) -> None:
         """Seeded state, clock and journal back to the start, together: requests wait on
-        the store while it happens, so none sees the new state with the old clock."""
+        the store while it happens, so none sees the new state with the old clock.
+        `seed` (a normalized seed) replaces the base seed until the next reset."""
         with self.store.exclusive():
-            self.store.reset()
+            self.store.reset(seed)
             self.clock.reset()
             self.journal.clear()
 

@@ -9,9 +9,11 @@ fast.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 import threading
+from collections import OrderedDict
 from contextlib import contextmanager
 from typing import Iterator
 
@@ -39,21 +41,44 @@ class Conflict(Exception):
 
 
 class Store:
+    """`base_seed` is what the mock started with and what a plain reset returns to; a reset
+    may also load another seed (a test's own fixture file), which stays until the next reset."""
+
+    PRISTINE_CACHE = 4  # seeded databases kept, so switching between a few seeds stays cheap
+
     def __init__(self, seed: dict):
+        self.base_seed = seed
         self.seed = seed
         self._lock = threading.RLock()
         self._depth = 0
-        self._pristine = _connect()
+        self._pristine: OrderedDict[str, sqlite3.Connection] = OrderedDict()
         self._db = _connect()
-        with self._pristine:
-            self._pristine.executescript(_SCHEMA)
-        _load_seed(self._pristine, seed)
         self.reset()
 
-    def reset(self) -> None:
-        """Back to the seed, atomically: readers see the old state or the new, never a mix."""
+    def reset(self, seed: dict | None = None) -> None:
+        """Back to a seed (the base seed by default), atomically: readers see the old state
+        or the new, never a mix."""
+        seed = self.base_seed if seed is None else seed
+        pristine = self._pristine_for(seed)
         with self._lock:
-            self._pristine.backup(self._db)
+            pristine.backup(self._db)
+            self.seed = seed
+
+    def _pristine_for(self, seed: dict) -> sqlite3.Connection:
+        fingerprint = hashlib.sha256(json.dumps(seed, sort_keys=True).encode()).hexdigest()
+        with self._lock:
+            if fingerprint in self._pristine:
+                self._pristine.move_to_end(fingerprint)
+                return self._pristine[fingerprint]
+        pristine = _connect()
+        with pristine:
+            pristine.executescript(_SCHEMA)
+        _load_seed(pristine, seed)
+        with self._lock:
+            self._pristine[fingerprint] = pristine
+            while len(self._pristine) > self.PRISTINE_CACHE:
+                self._pristine.popitem(last=False)[1].close()
+        return pristine
 
     def exclusive(self) -> threading.RLock:
         """Hold off every other reader and writer, e.g. while the rest of the mock resets too."""

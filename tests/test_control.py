@@ -122,3 +122,26 @@ def test_control_api_unknown_route_is_json_404(api):
     response = api.get("/_mocksmooch/nothing-here")
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "not_found"
+
+
+def test_reset_to_another_seed_until_the_next_reset(api):
+    other = {"accounts": [{"name": "Other", "keys": [{"id": "act_" + "c" * 24, "secret": "pw"}],
+                           "apps": [{"name": "Elsewhere"}]}]}
+    response = api.post("/_mocksmooch/reset", json={"fixtures": other})
+    assert response.status_code == 200, response.text
+    assert [a["name"] for a in api.get("/_mocksmooch/fixtures").json()["accounts"]] == ["Other"]
+    assert api.get("/v2/apps", auth=basic(("act_" + "c" * 24, "pw"))).status_code == 200
+    assert api.get("/v2/apps", auth=basic(api.key("Acme"))).status_code == 401
+
+    api.post("/_mocksmooch/reset")
+    assert api.get("/v2/apps", auth=basic(api.key("Acme"))).status_code == 200
+    assert api.get("/v2/apps", auth=basic(("act_" + "c" * 24, "pw"))).status_code == 401
+
+
+def test_reset_with_invalid_fixtures_changes_nothing(api):
+    created = api.post("/v2/apps", auth=basic(api.key("Acme")), json={"displayName": "Kept"}).json()["app"]
+    response = api.post("/_mocksmooch/reset", json={"fixtures": {"accounts": [{"colour": "red"}]}})
+    assert response.status_code == 400
+    assert "accounts[0]" in response.json()["error"]["message"]
+    assert api.get(f"/v2/apps/{created['id']}", auth=basic(api.key("Acme"))).status_code == 200
+    assert api.post("/_mocksmooch/reset", json={"seed": {}}).status_code == 400
