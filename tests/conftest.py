@@ -1,29 +1,15 @@
-"""A live mocksmooch on a free loopback port for the whole session, reset before each test.
+"""Tests talk to a live mocksmooch over real HTTP with real headers, as users' code does.
 
-Tests talk to it over real HTTP with real headers, as users' code does.
+The server is the pytest plugin's own (mocksmooch.pytest_plugin): one per session, reset
+before each test.
 """
 from __future__ import annotations
 
 import base64
-import threading
 from dataclasses import dataclass
 
 import pytest
 import requests
-from werkzeug.serving import make_server
-
-from mocksmooch.app import create_app
-
-
-@pytest.fixture(scope="session")
-def server_url():
-    app = create_app({"FIXTURES": None})
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(5)
 
 
 @dataclass
@@ -83,13 +69,10 @@ def basic(key: dict | tuple[str, str]) -> str:
     return "Basic " + base64.b64encode(f"{key_id}:{secret}".encode()).decode()
 
 
-@pytest.fixture(scope="session")
-def _seed(server_url):
-    return requests.get(f"{server_url}/_mocksmooch/fixtures", timeout=10).json()
-
-
 @pytest.fixture
-def api(server_url, _seed):
-    response = requests.post(f"{server_url}/_mocksmooch/reset", timeout=10)
-    assert response.status_code == 200
-    return Api(server_url, _seed)
+def api(mocksmooch):
+    """The plugin's live server, reset to the default seed, with HTTP helpers."""
+    return Api(mocksmooch.url, mocksmooch.seed)
+
+
+pytest_plugins = ["pytester"]
