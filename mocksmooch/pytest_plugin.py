@@ -56,7 +56,9 @@ class LiveServer:
         self.app = create_app(config)
         self._server = make_server("127.0.0.1", 0, self.app, threaded=True, request_handler=QuietHandler)
         self.url = f"http://127.0.0.1:{self._server.server_port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, name="mocksmooch", daemon=True)
+        # A short poll interval lets shutdown() return promptly at session end.
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="mocksmooch", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
