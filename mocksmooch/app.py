@@ -20,7 +20,7 @@ from .api.v1 import v1
 from .api.v2 import v2
 from .clock import Clock, parse_rfc3339, rfc3339
 from .control import control
-from .core import Mock
+from .core import ConfigError, Mock
 from .journal import Journal
 from .store import Store
 
@@ -54,20 +54,40 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 
 def build_mock(config: Mapping[str, Any]) -> Mock:
-    """Load the seed (raises fixtures.FixtureError) and assemble store, clock and journal."""
+    """Load the seed (raises fixtures.FixtureError) and assemble store, clock and journal
+    (raises ConfigError for a setting that cannot be used)."""
     inline = config.get("FIXTURES_JSON")
-    if inline is not None:  # MOCKSMOOCH_FIXTURES_JSON: the seed itself, for containers without a mount
+    if inline not in (None, ""):  # MOCKSMOOCH_FIXTURES_JSON: the seed itself, for containers without a mount
         seed = fixtures.normalize(inline, "MOCKSMOOCH_FIXTURES_JSON") if isinstance(inline, dict) \
             else fixtures.loads(str(inline), "MOCKSMOOCH_FIXTURES_JSON")
     else:
-        seed = fixtures.load(config.get("FIXTURES"))
+        seed = fixtures.load(config.get("FIXTURES") or None)
     start = config.get("CLOCK_START")
     return Mock(
         store=Store(seed),
-        clock=Clock(start=parse_rfc3339(start) if start else None),
-        journal=Journal(int(config.get("JOURNAL_SIZE", 1000))),
-        verify_options=auth.VerifyOptions(leeway=float(config.get("JWT_LEEWAY", 0))),
+        clock=Clock(start=_setting(config, "CLOCK_START", parse_rfc3339) if start else None),
+        journal=Journal(_setting(config, "JOURNAL_SIZE", _at_least_one)),
+        verify_options=auth.VerifyOptions(leeway=_setting(config, "JWT_LEEWAY", _seconds)),
     )
+
+
+def _setting(config: Mapping[str, Any], name: str, parse):
+    try:
+        return parse(config[name])
+    except (TypeError, ValueError) as error:
+        raise ConfigError(f"MOCKSMOOCH_{name}={config[name]!r}: {error}") from None
+
+
+def _at_least_one(value) -> int:
+    if isinstance(value, bool) or int(value) < 1:
+        raise ValueError("must be a whole number of at least 1")
+    return int(value)
+
+
+def _seconds(value) -> float:
+    if isinstance(value, bool) or not 0 <= float(value) < 86400 * 366:
+        raise ValueError("must be a number of seconds from 0 to a year")
+    return float(value)
 
 
 def route_table(app: Flask) -> list[tuple[str, str, str]]:
@@ -132,6 +152,8 @@ def _register_journal(app: Flask) -> None:
         }
         if not request.path.startswith("/_mocksmooch/"):
             mock.journal.record(entry)
+        if request.path == "/_mocksmooch/health":
+            return response  # probed every few seconds by container health checks: not worth a line
         log.info("%s %s %s %s%s (%.1f ms)", request.method, request.full_path.rstrip("?"),
                  response.status_code, outcome["outcome"],
                  f": {outcome['reason']}" if outcome.get("reason") else "", elapsed_ms,

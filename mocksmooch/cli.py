@@ -12,7 +12,7 @@ import os
 import sys
 
 from . import __version__, fixtures, logs
-from .core import Mock, UnknownKey
+from .core import ConfigError, Mock, UnknownKey
 from .store import Store
 
 DEFAULT_HOST = "127.0.0.1"
@@ -30,6 +30,9 @@ def main(argv: list[str] | None = None) -> int:
     except fixtures.FixtureError as error:
         _print_fixture_errors(error)
         return 1
+    except ConfigError as error:
+        print(f"mocksmooch: {error}", file=sys.stderr)
+        return 2
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -38,21 +41,17 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
 
     serve = commands.add_parser("serve", help="run the mock API server")
-    serve.add_argument("--host", default=os.environ.get("MOCKSMOOCH_HOST", DEFAULT_HOST),
-                       help=f"address to bind (env MOCKSMOOCH_HOST, default {DEFAULT_HOST})")
-    serve.add_argument("--port", type=int, default=int(os.environ.get("MOCKSMOOCH_PORT", DEFAULT_PORT)),
-                       help=f"port to listen on (env MOCKSMOOCH_PORT, default {DEFAULT_PORT})")
+    serve.add_argument("--host", help=f"address to bind (env MOCKSMOOCH_HOST, default {DEFAULT_HOST})")
+    serve.add_argument("--port", type=_port, help=f"port to listen on (env MOCKSMOOCH_PORT, default {DEFAULT_PORT})")
     _fixtures_option(serve)
-    serve.add_argument("--threads", type=int, default=int(os.environ.get("MOCKSMOOCH_THREADS", 8)),
-                       help="worker threads (env MOCKSMOOCH_THREADS, default 8)")
-    serve.add_argument("--log-format", choices=logs.FORMATS,
-                       default=os.environ.get("MOCKSMOOCH_LOG_FORMAT", "text"),
+    serve.add_argument("--threads", type=_positive, help="worker threads (env MOCKSMOOCH_THREADS, default 8)")
+    serve.add_argument("--log-format", type=_log_format, metavar="{text,json}",
                        help="one line per request, as text or JSON (env MOCKSMOOCH_LOG_FORMAT, default text)")
     serve.set_defaults(run=_serve)
 
     health = commands.add_parser("healthcheck", help="exit 0 if the server answers its health route")
-    health.add_argument("--url", default=os.environ.get("MOCKSMOOCH_URL"),
-                        help="server to check (env MOCKSMOOCH_URL, default http://127.0.0.1:$MOCKSMOOCH_PORT)")
+    health.add_argument("--url", help="server to check (default: this machine's, "
+                                      "http://127.0.0.1:$MOCKSMOOCH_PORT, as a container health check wants)")
     health.add_argument("--timeout", type=float, default=2.0, help="seconds to wait (default 2)")
     health.set_defaults(run=_healthcheck)
 
@@ -80,6 +79,45 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _port(text: str) -> int:
+    port = int(text)
+    if not 0 <= port <= 65535:
+        raise ValueError("a port is a number from 0 to 65535")
+    return port
+
+
+def _positive(text: str) -> int:
+    number = int(text)
+    if number < 1:
+        raise ValueError("must be at least 1")
+    return number
+
+
+def _log_format(text: str) -> str:
+    if text.lower() not in logs.FORMATS:
+        raise ValueError(f"must be one of {', '.join(logs.FORMATS)}")
+    return text.lower()
+
+
+def _env(name: str, default, parse=str):
+    """A MOCKSMOOCH_* variable, parsed; unset or empty means `default`."""
+    text = os.environ.get(name, "")
+    if not text:
+        return default
+    try:
+        return parse(text)
+    except ValueError as error:
+        raise ConfigError(f"{name}={text!r}: {error}") from None
+
+
+def _env_port() -> int:
+    # Docker links and Kubernetes set MOCKSMOOCH_PORT=tcp://<ip>:<port> for a service or
+    # alias called "mocksmooch": that names the service, not a port to listen on.
+    if os.environ.get("MOCKSMOOCH_PORT", "").startswith("tcp://"):
+        return DEFAULT_PORT
+    return _env("MOCKSMOOCH_PORT", DEFAULT_PORT, _port)
+
+
 def _fixtures_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fixtures", default=os.environ.get("MOCKSMOOCH_FIXTURES") or None,
                         help="fixture file (env MOCKSMOOCH_FIXTURES, default: the packaged default seed)")
@@ -92,10 +130,15 @@ def _serve(args) -> int:
 
     from .app import create_app
 
-    logs.configure(args.log_format)
+    host = args.host or _env("MOCKSMOOCH_HOST", DEFAULT_HOST)
+    port = args.port if args.port is not None else _env_port()
+    threads = args.threads or _env("MOCKSMOOCH_THREADS", 8, _positive)
+    logs.configure(args.log_format or _env("MOCKSMOOCH_LOG_FORMAT", "text", _log_format))
     app = create_app({"FIXTURES": args.fixtures})
-    server = waitress.create_server(app, host=args.host, port=args.port, threads=args.threads,
-                                    ident="mocksmooch")
+    try:
+        server = waitress.create_server(app, host=host, port=port, threads=threads, ident="mocksmooch")
+    except OSError as error:
+        raise ConfigError(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
 
     received: list[str] = []
 
@@ -110,7 +153,7 @@ def _serve(args) -> int:
                              else "default seed")
     logging.getLogger("mocksmooch").info(
         "mocksmooch %s on http://%s:%s (%s); keys: `mocksmooch keys`, health: /_mocksmooch/health",
-        __version__, args.host, server.effective_port, seed)
+        __version__, host, server.effective_port, seed)
     try:
         server.run()
     finally:
@@ -123,7 +166,7 @@ def _healthcheck(args) -> int:
     from urllib.error import URLError
     from urllib.request import urlopen
 
-    base = args.url or f"http://127.0.0.1:{os.environ.get('MOCKSMOOCH_PORT', DEFAULT_PORT)}"
+    base = args.url or f"http://127.0.0.1:{_env_port()}"
     url = base.rstrip("/") + "/_mocksmooch/health"
     try:
         with urlopen(url, timeout=args.timeout) as response:

@@ -65,7 +65,10 @@ def parse_rfc3339(text: str) -> float:
     """Seconds since the epoch; raises ValueError on anything that is not RFC 3339 with an offset."""
     if not isinstance(text, str) or "T" not in text.upper():
         raise ValueError(f"not an RFC 3339 timestamp: {text!r}")
-    moment = datetime.fromisoformat(text.replace("z", "Z").replace("Z", "+00:00"))
+    try:
+        moment = datetime.fromisoformat(text.replace("z", "Z").replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"not an RFC 3339 timestamp: {text!r}") from None
     if moment.tzinfo is None:
         raise ValueError(f"RFC 3339 timestamp needs a UTC offset or Z: {text!r}")
     return moment.timestamp()

@@ -14,6 +14,10 @@ class UnknownKey(LookupError):
     pass
 
 
+class ConfigError(Exception):
+    """A setting (option or MOCKSMOOCH_* variable) that cannot be used; says which and why."""
+
+
 @dataclass
 class Mock:
     store: Store

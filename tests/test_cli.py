@@ -183,11 +183,44 @@ def test_serve_help_names_the_env_variables(option):
 
 
 def test_readme_route_table_is_what_routes_prints():
+    import re
     from pathlib import Path
     readme = (Path(__file__).parent.parent / "README.md").read_text()
-    documented = [line.strip("| ").split(" | ") for line in readme.splitlines() if line.startswith("| `")
-                  and ("/v1" in line or "/v2" in line or "/_mocksmooch" in line)]
-    documented = [(m.strip("`"), p.strip("`"), w) for m, p, w in documented]
+    row = re.compile(r"^\| `(GET|POST|PUT|PATCH|DELETE)` \| `(/[^`]*)` \| (.*) \|$", re.MULTILINE)
+    documented = row.findall(readme)
     printed = [(line[:7].strip(), line[8:80].strip(), line[81:].strip())
                for line in mocksmooch("routes").stdout.splitlines()]
     assert documented == printed
+
+
+@pytest.mark.parametrize("env, message", [
+    ({"MOCKSMOOCH_LOG_FORMAT": "xml"}, "MOCKSMOOCH_LOG_FORMAT='xml': must be one of text, json"),
+    ({"MOCKSMOOCH_CLOCK_START": "yesterday"}, "MOCKSMOOCH_CLOCK_START='yesterday': not an RFC 3339 timestamp"),
+    ({"MOCKSMOOCH_THREADS": "0"}, "MOCKSMOOCH_THREADS='0': must be at least 1"),
+    ({"MOCKSMOOCH_PORT": "80000"}, "MOCKSMOOCH_PORT='80000': a port is a number from 0 to 65535"),
+    ({"MOCKSMOOCH_JWT_LEEWAY": "-5"}, "MOCKSMOOCH_JWT_LEEWAY=-5: must be a number of seconds"),
+])
+def test_serve_names_a_bad_setting_and_exits_2(env, message):
+    result = mocksmooch("serve", env={"MOCKSMOOCH_PORT": "0", **env})
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_docker_link_style_port_variable_is_not_a_port():
+    """Docker links and Kubernetes set MOCKSMOOCH_PORT=tcp://ip:port for a service named mocksmooch."""
+    result = mocksmooch("healthcheck", "--timeout", "0.5", env={"MOCKSMOOCH_PORT": "tcp://10.0.0.7:8090"})
+    assert "http://127.0.0.1:8090/_mocksmooch/health" in result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_health_probes_are_not_logged_but_requests_are():
+    server = Served({"MOCKSMOOCH_LOG_FORMAT": "JSON"})
+    try:
+        server.wait_healthy()
+        for _ in range(3):
+            mocksmooch("healthcheck", "--url", server.url)
+        requests.get(server.url + "/v2/apps", timeout=5)
+    finally:
+        output = server.stop()
+    paths = [json.loads(line).get("path") for line in output.splitlines()]
+    assert "/_mocksmooch/health" not in paths and "/v2/apps" in paths
