@@ -398,3 +398,12 @@ def test_curl_commands_run_against_a_live_server_and_print_what_their_comments_s
         assert [entry["status"] for entry in journal] == [200, 403, 200]
     finally:
         assert server.stop() == 0
+
+
+def test_quick_start_curl_block_is_the_tested_one():
+    """The README shows the curl recipe twice (quick start, and for the container): one text."""
+    text = (ROOT / "README.md").read_text()
+    quick_start = text.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    (quick,) = [b for b in re.findall(r"^```sh\n(.*?)^```", quick_start, re.S | re.M) if "curl" in b]
+    (tested,) = [b for b in blocks("sh") if "curl" in b and "docker" not in b]
+    assert quick.replace("127.0.0.1:", "localhost:") == tested
