@@ -16,6 +16,8 @@ from werkzeug.exceptions import HTTPException
 
 from . import auth, fixtures
 from .api.errors import ApiError, auth_error_response, error_response
+from .api.media import media
+from .api.oauth import oauth
 from .api.v1 import v1
 from .api.v2 import v2
 from .clock import Clock, parse_rfc3339, rfc3339
@@ -47,6 +49,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(v2)
     app.register_blueprint(v1, url_prefix="/v1.1")
     app.register_blueprint(v1, url_prefix="/v1", name="v1_alias")
+    app.register_blueprint(oauth)
+    app.register_blueprint(media)
     app.register_blueprint(control)
     _register_error_handlers(app)
     _register_journal(app)

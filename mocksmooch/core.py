@@ -8,6 +8,7 @@ from . import auth
 from .clock import Clock
 from .journal import Journal
 from .store import Store
+from .webhooks import Webhooks
 
 
 class UnknownKey(LookupError):
@@ -24,6 +25,10 @@ class Mock:
     clock: Clock = field(default_factory=Clock)
     journal: Journal = field(default_factory=Journal)
     verify_options: auth.VerifyOptions = field(default_factory=auth.VerifyOptions)
+    webhooks: Webhooks = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.webhooks = Webhooks(self.store, self.clock)
 
     def reset(self, seed: dict | None = None) -> None:
         """Seeded state, clock and journal back to the start, together: requests wait on

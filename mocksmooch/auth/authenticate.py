@@ -30,6 +30,8 @@ def _authenticate_basic(credential: Basic, directory: Directory) -> Principal:
         raise InvalidKey(f"Basic key id {credential.key_id[:64]!r} names no existing key")
     if not hmac.compare_digest(credential.secret.encode(), key.secret.encode()):
         raise InvalidKey(f"wrong secret for key {key.id}")
+    if key.owner not in BASIC_SCOPE:
+        raise InvalidKey(f"key {key.id} signs {OWNER_WORDS[key.owner]} tokens and cannot be used with Basic auth")
     return Principal(key=key, scope=BASIC_SCOPE[key.owner], method="basic")
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-Owner = Literal["app", "account", "serviceAccount", "integration"]
+# "oauth" keys are held by the server: each signs the integration tokens of one OAuth
+# authorization (POST /oauth/token) and never appears in any key list.
+Owner = Literal["app", "account", "serviceAccount", "integration", "oauth"]
 Scope = Literal["app", "appUser", "user", "account", "integration"]
 
 # The prefix each owner's newly issued keys carry.  Legacy keys have none.
@@ -15,7 +17,7 @@ KEY_PREFIXES: dict[Owner, str] = {
     "integration": "int_",
 }
 
-# Basic auth has no scope of its own: the key's owner decides it.
+# Basic auth has no scope of its own: the key's owner decides it (OAuth keys sign tokens only).
 BASIC_SCOPE: dict[Owner, Scope] = {
     "app": "app",
     "account": "account",
@@ -30,6 +32,7 @@ SIGNABLE_SCOPES: dict[Owner, frozenset[str]] = {
     "account": frozenset({"account", "app"}),
     "serviceAccount": frozenset({"account", "app"}),
     "integration": frozenset({"integration"}),
+    "oauth": frozenset({"integration"}),
 }
 
 OWNER_WORDS: dict[Owner, str] = {
@@ -37,6 +40,7 @@ OWNER_WORDS: dict[Owner, str] = {
     "account": "account",
     "serviceAccount": "service account",
     "integration": "integration",
+    "oauth": "OAuth",
 }
 
 
@@ -62,7 +66,7 @@ class Principal:
     @property
     def app_id(self) -> str | None:
         """The app this credential is bound to; None for account-level credentials."""
-        if self.key.owner in ("app", "integration"):
+        if self.key.owner in ("app", "integration", "oauth"):
             return self.key.app_id
         return None
 
@@ -73,6 +77,11 @@ class Principal:
     @property
     def service_account_id(self) -> str | None:
         return self.key.service_account_id
+
+    @property
+    def integration_id(self) -> str | None:
+        """The integration an integration-scoped credential acts as (`integrations/me`)."""
+        return self.key.integration_id
 
     @property
     def app_bound(self) -> bool:
@@ -93,7 +102,7 @@ class Principal:
             "accountId": self.account_id,
             "appId": self.app_id,
             "serviceAccountId": self.service_account_id,
-            "integrationId": self.key.integration_id,
+            "integrationId": self.integration_id,
             "user": self.user,
         }
 

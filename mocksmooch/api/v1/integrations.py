@@ -1,0 +1,2 @@
+"""v1.1 integrations.  (STUB: being built.)"""
+from . import v1  # noqa: F401

@@ -1,0 +1,2 @@
+"""v2 integrations.  (STUB: being built.)"""
+from . import v2  # noqa: F401

@@ -1,0 +1,2 @@
+"""v2 switchboards.  (STUB: being built.)"""
+from . import v2  # noqa: F401
