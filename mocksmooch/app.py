@@ -32,6 +32,7 @@ DEFAULTS: dict[str, Any] = {
     "CLOCK_START": None,    # RFC 3339; None is the wall clock
     "JWT_LEEWAY": 0,        # seconds of grace on exp / nbf; the real service gives none
     "JOURNAL_SIZE": 1000,   # requests kept by the journal
+    "MESSAGE_LIMIT": 30000,  # messages a conversation holds before 423, as the real service
 }
 
 log = logging.getLogger("mocksmooch.requests")
@@ -66,6 +67,7 @@ def build_mock(config: Mapping[str, Any]) -> Mock:
             else fixtures.loads(str(inline), "MOCKSMOOCH_FIXTURES_JSON")
     else:
         seed = fixtures.load(config.get("FIXTURES") or None)
+    _setting(config, "MESSAGE_LIMIT", _at_least_one)
     start = config.get("CLOCK_START")
     return Mock(
         store=Store(seed),

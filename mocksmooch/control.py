@@ -137,3 +137,19 @@ def list_requests():
 def clear_requests():
     mock().journal.clear()
     return jsonify({"requests": []})
+
+
+# --- webhook deliveries (mocksmooch.webhooks) ------------------------------------------------
+
+@control.get("/webhooks/deliveries")
+def list_webhook_deliveries():
+    """Every webhook call made since the last reset or clear, oldest first, and how many
+    events are still queued (`pending`), so a test can wait for its webhooks."""
+    webhooks = mock().webhooks
+    return jsonify({"deliveries": webhooks.deliveries(), "pending": webhooks.pending()})
+
+
+@control.delete("/webhooks/deliveries")
+def clear_webhook_deliveries():
+    mock().webhooks.clear()
+    return jsonify({"deliveries": [], "pending": 0})

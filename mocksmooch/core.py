@@ -31,13 +31,14 @@ class Mock:
         self.webhooks = Webhooks(self.store, self.clock)
 
     def reset(self, seed: dict | None = None) -> None:
-        """Seeded state, clock and journal back to the start, together: requests wait on
-        the store while it happens, so none sees the new state with the old clock.
-        `seed` (a normalized seed) replaces the base seed until the next reset."""
+        """Seeded state, clock, journal and webhook deliveries back to the start, together:
+        requests wait on the store while it happens, so none sees the new state with the old
+        clock.  `seed` (a normalized seed) replaces the base seed until the next reset."""
         with self.store.exclusive():
             self.store.reset(seed)
             self.clock.reset()
             self.journal.clear()
+            self.webhooks.clear()
 
     def mint(self, key_id: str, scope: str, *, user_id: str | None = None,
              external_id: str | None = None, expires_in: float | None = None) -> str:

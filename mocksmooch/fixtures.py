@@ -58,7 +58,8 @@ INTEGRATION_LABEL = {"custom": "Custom integration", "web": "Web Messenger",
                      "ios": "iOS SDK", "android": "Android SDK"}
 
 KIND_LABEL = {"account": "account", "serviceAccount": "service account", "app": "app",
-              "integration": "integration", "user": "user", "key": "key"}
+              "integration": "integration", "user": "user", "key": "key",
+              "oauthClient": "OAuth client"}
 
 JsonPath = tuple  # field names (str) and list indexes (int): ("accounts", 0, "id")
 
@@ -206,7 +207,7 @@ _TYPE_NAMES = {"object": "an object", "array": "a list", "string": "a string",
 class _Node:
     """One object of the fixture, where it sits, and what it belongs to."""
 
-    kind: str  # "account", "serviceAccount", "app", "integration", "user" or "key"
+    kind: str  # "account", "serviceAccount", "app", "integration", "user", "key" or "oauthClient"
     path: JsonPath
     obj: dict
     owner: _Node | None = None
@@ -222,7 +223,8 @@ def _children(obj: object, field: str) -> Iterator[tuple[int, dict]]:
 
 
 def _walk(raw: object) -> Iterator[_Node]:
-    """Every account, service account, app, integration, user and key, in file order."""
+    """Every account, service account, app, integration, user and key, in file order,
+    then every OAuth client."""
     def keys(owner: _Node) -> Iterator[_Node]:
         for k, key in _children(owner.obj, "keys"):
             yield _Node("key", owner.path + ("keys", k), key, owner)
@@ -245,6 +247,8 @@ def _walk(raw: object) -> Iterator[_Node]:
                 yield from keys(integration)
             for u, user_obj in _children(app_obj, "users"):
                 yield _Node("user", app.path + ("users", u), user_obj, app)
+    for c, client_obj in _children(raw, "oauthClients"):
+        yield _Node("oauthClient", ("oauthClients", c), client_obj)
 
 
 def _consistency_problems(raw: object) -> list[tuple[JsonPath, str]]:
@@ -493,7 +497,9 @@ def _fill(raw: dict) -> dict:
     gen = _Generator(seed, locale)
     return {"faker": {"seed": seed, "locale": locale},
             "accounts": [_fill_account(gen, account, ("accounts", a))
-                         for a, account in enumerate(raw["accounts"])]}
+                         for a, account in enumerate(raw["accounts"])],
+            "oauthClients": [_fill_oauth_client(gen, client, ("oauthClients", c))
+                             for c, client in enumerate(raw.get("oauthClients", []))]}
 
 
 def _fill_account(gen: _Generator, obj: dict, path: JsonPath) -> dict:
@@ -552,6 +558,17 @@ def _fill_keys(gen: _Generator, owner: dict, owner_path: JsonPath, owner_kind: s
             "name": obj.get("name", f"Key {k + 1}"),
         })
     return keys
+
+
+def _fill_oauth_client(gen: _Generator, obj: dict, path: JsonPath) -> dict:
+    """A partner's client: the client_id is 24 hex like the spec's example
+    (5e4af71a81966cfff3ef6550), the secret has the format of a key secret."""
+    return {
+        "id": obj["id"] if "id" in obj else gen.object_id(path),
+        "secret": obj["secret"] if "secret" in obj else gen.secret(path),
+        "name": obj["name"] if "name" in obj else gen.company(path),
+        "redirectUris": list(obj.get("redirectUris", [])),
+    }
 
 
 def _fill_user(gen: _Generator, obj: dict, path: JsonPath) -> dict:

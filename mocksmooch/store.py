@@ -125,6 +125,12 @@ class Store:
                     (kind, parent)).fetchall()
         return [json.loads(row[0]) for row in rows]
 
+    def count(self, kind: str, parent: str) -> int:
+        """How many records of `kind` `parent` owns, without reading them."""
+        with self._lock:
+            return self._db.execute("SELECT COUNT(*) FROM records WHERE kind = ? AND parent = ?",
+                                    (kind, parent)).fetchone()[0]
+
     def insert(self, kind: str, body: dict, *, parent: str | None = None, alt: str | None = None) -> dict:
         with self.transaction():
             _insert(self._db, kind, body, parent, alt)
@@ -242,6 +248,8 @@ def _load_seed(db: sqlite3.Connection, seed: dict) -> None:
                 for key in service_account["keys"]:
                     _insert(db, "key", _key(key, "serviceAccount", account_id, serviceAccountId=sa_id),
                             sa_id, None)
+        for client in seed.get("oauthClients", []):
+            _insert(db, "oauthClient", _oauth_client(client), None, None)
 
 
 def _load_app(db: sqlite3.Connection, app: dict, account_id: str) -> None:
@@ -262,6 +270,12 @@ def _load_app(db: sqlite3.Connection, app: dict, account_id: str) -> None:
                                     integrationId=integration_id), integration_id, None)
     for user in app["users"]:
         _insert(db, "user", {**user, "appId": app_id}, app_id, user.get("externalId"))
+
+
+def _oauth_client(client: dict) -> dict:
+    """A partner's OAuth client: not owned by any account, it may be authorized for any app."""
+    return {"id": client["id"], "secret": client["secret"], "name": client["name"],
+            "redirectUris": list(client.get("redirectUris", []))}
 
 
 def _key(key: dict, owner: str, account_id: str, **bound_to: str) -> dict:

@@ -206,7 +206,8 @@ FULL = {
 
 def test_normalized_seed_has_every_field_and_list():
     seed = fixtures.normalize(copy.deepcopy(FULL))
-    assert set(seed) == {"faker", "accounts"}
+    assert set(seed) == {"faker", "accounts", "oauthClients"}
+    assert seed["oauthClients"] == []
     assert seed["faker"] == {"seed": 3, "locale": "en_US"}
     acme, empty = seed["accounts"]
     assert list(empty) == ["id", "name", "keys", "serviceAccounts", "apps"]
@@ -445,7 +446,7 @@ def test_unknown_fields_are_named_with_their_object_path():
     raw = {"$schema": "./schema.json", "extra": 1,
            "accounts": [{"apps": [{"users": [{"profile": {"nickname": "Al"}}]}]}]}
     assert errors(raw) == [
-        '$: unknown field "extra" (allowed here: $schema, faker, accounts)',
+        '$: unknown field "extra" (allowed here: $schema, faker, accounts, oauthClients)',
         'accounts[0].apps[0].users[0].profile: unknown field "nickname" '
         '(allowed here: givenName, surname, email, avatarUrl, locale)',
     ]
@@ -619,7 +620,7 @@ def test_all_errors_are_reported_sorted_by_path():
     accounts[2] = {"keys": [{"secret": ""}], "name": ""}
     raw = {"faker": {"seed": "x"}, "accounts": accounts, "more": True}
     assert errors(raw) == [
-        '$: unknown field "more" (allowed here: $schema, faker, accounts)',
+        '$: unknown field "more" (allowed here: $schema, faker, accounts, oauthClients)',
         "accounts[2].keys[0].secret: must not be empty",
         "accounts[2].name: must not be empty",
         'accounts[10].id: "bad" is not a valid object id: expected 24 lowercase hex characters, '
@@ -633,6 +634,68 @@ def test_fixture_error_message_names_the_source():
         fixtures.loads('{"accounts": [{"id": 1}]}', "control-api")
     assert caught.value.source == "control-api"
     assert str(caught.value) == "control-api: accounts[0].id: expected a string, got the number 1"
+
+
+# --------------------------------------------------------------------------- OAuth clients
+
+def test_default_seed_has_one_oauth_client_written_out():
+    """The README lists it: its values must not depend on the generator."""
+    raw = json.loads((FIXTURES / "default.json").read_text())
+    [written] = raw["oauthClients"]
+    assert written == {"id": "975de3f63463884d1f0567e0",
+                       "secret": "A4D9rnR-Vt0kde3ASIz8qzwxRTjbcS47vW7NgTRDNc3491CNJf6eSTdR2MylUGVM8PgDBsRR7cLd0ONVLyj9rw",
+                       "name": "Shoplifter"}
+    stripped = copy.deepcopy(raw)
+    del stripped["oauthClients"][0]["id"], stripped["oauthClients"][0]["secret"]
+    assert fixtures.normalize(stripped)["oauthClients"] == fixtures.load()["oauthClients"]
+    assert fixtures.load()["oauthClients"] == [{**written, "redirectUris": []}]
+
+
+def test_oauth_clients_get_generated_ids_secrets_and_names():
+    seed = fixtures.normalize({"accounts": [], "oauthClients": [{}, {"name": "Partner", "redirectUris": [
+        "https://partner.example/cb", "http://localhost:3000/cb?x=1"]}]})
+    first, second = seed["oauthClients"]
+    for client in (first, second):
+        assert list(client) == ["id", "secret", "name", "redirectUris"]
+        assert OBJECT_ID.match(client["id"]) and SECRET.match(client["secret"])
+    assert first["id"] != second["id"] and first["name"] and first["redirectUris"] == []
+    assert second["name"] == "Partner"
+    assert second["redirectUris"] == ["https://partner.example/cb", "http://localhost:3000/cb?x=1"]
+
+
+def test_oauth_client_values_are_kept_as_given_and_survive_normalizing_again():
+    raw = {"accounts": [], "oauthClients": [{"id": "shoplifter", "secret": "5XJ85yjUtRcaQu_pDINblPZb",
+                                             "name": "Shoplifter", "redirectUris": ["https://a.example/cb"]}]}
+    seed = fixtures.normalize(copy.deepcopy(raw))
+    assert seed["oauthClients"] == raw["oauthClients"]
+    assert fixtures.loads(json.dumps(seed)) == seed
+
+
+def test_adding_an_oauth_client_changes_no_other_generated_value():
+    base = fixtures.normalize(copy.deepcopy(FULL))
+    more = fixtures.normalize({**copy.deepcopy(FULL), "oauthClients": [{}]})
+    assert more["accounts"] == base["accounts"]
+
+
+@pytest.mark.parametrize("client, expected", [
+    ({"id": "has space"}, 'oauthClients[0].id: "has space" is not a valid OAuth client id: expected 1 to 64 '
+                          "letters, digits, '_' or '-', such as 5e4af71a81966cfff3ef6550 or shoplifter"),
+    ({"secret": ""}, "oauthClients[0].secret: must not be empty"),
+    ({"name": ""}, "oauthClients[0].name: must not be empty"),
+    ({"redirectUris": "https://a.example"}, "oauthClients[0].redirectUris: expected a list, got the string "
+                                            '"https://a.example"'),
+    ({"redirectUris": ["partner.example/cb"]},
+     'oauthClients[0].redirectUris[0]: "partner.example/cb" is not a valid redirect URI: expected an absolute '
+     "http or https URL, such as https://example.org/oauth/callback"),
+    ({"scopes": []}, 'oauthClients[0]: unknown field "scopes" (allowed here: id, secret, name, redirectUris)'),
+])
+def test_bad_oauth_clients(client, expected):
+    assert errors({"accounts": [], "oauthClients": [client]}) == [expected]
+
+
+def test_oauth_client_ids_are_unique():
+    raw = {"accounts": [], "oauthClients": [{"id": "shoplifter"}, {}, {"id": "shoplifter"}]}
+    assert errors(raw) == ['oauthClients[2].id: duplicate OAuth client id "shoplifter": also used by oauthClients[0]']
 
 
 # --------------------------------------------------------------------------- dependencies

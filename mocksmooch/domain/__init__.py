@@ -14,14 +14,15 @@ children), `alt` a second unique name within the parent.
                                                          serviceAccount | integration | oauth),
                                                          accountId, appId?, serviceAccountId?, integrationId?
     integration            app             -             appId, type, status, displayName, and the
-                                                         type's own fields (v2 names)
+                                                         type's own fields (v2 names); OAuth ones:
+                                                         type = the client id, oauthClientId
     webhook                integration     -             appId, integrationId, target, triggers[],
                                                          includeFullUser, includeFullSource, secret, version
     user                   app             externalId    appId, externalId?, profile, metadata, signedUpAt,
                                                          toBeRetained, identities[], zendeskId?
     client                 user            -             appId, userId, type, status, integrationId?,
                                                          externalId?, lastSeen, linkedAt?, displayName?,
-                                                         avatarUrl?, info, raw
+                                                         avatarUrl?, info, raw, linkRequest?
     device                 user            -             appId, userId, type, guid, clientId, status,
                                                          integrationId, lastSeen, pushNotificationToken?,
                                                          info, appVersion?
@@ -39,7 +40,17 @@ children), `alt` a second unique name within the parent.
                                                          integrationType, deliverStandbyEvents,
                                                          nextSwitchboardIntegrationId?, messageHistoryCount
     attachment             app             -             appId, mediaUrl, mediaType, mediaSize, fileName,
-                                                         content (base64)
+                                                         content (base64), access, for, conversationId?
+    menu                   app             "menu"        appId, items[] (each with _id, type, text, uri? /
+                                                         payload? / items?), settings?
+    template               app             name          appId, name, message
+    deployment             account         -             accountId, hosting, status, baseUrl?, username?,
+                                                         password? (never rendered), callbackUrl?,
+                                                         callbackSecret?, phoneNumber?, method?,
+                                                         integrationId?, appId?, createdAt
+    authCode               user            -             appId, userId, createdAt (the id is the code)
+    oauthClient            -               -             secret, name, redirectUris[] (from fixtures)
+    oauthCode              app             -             appId, clientId, redirectUri, expiresAt, used
 
 Timestamps are `clock.rfc3339(mock().clock.now())`: `2026-11-27T10:00:00.000Z`.
 """

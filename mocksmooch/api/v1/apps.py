@@ -1,9 +1,11 @@
-"""v1.1 apps, app keys and the app-scoped JWTs they sign (account scope only)."""
+"""v1.1 apps, their SDK integration ids, app keys and the app-scoped JWTs they sign
+(account scope only)."""
 from __future__ import annotations
 
 from flask import jsonify, request
 
 from ... import auth, ids
+from ...fixtures import INTEGRATION_LABEL
 from ..bodies import field, json_body
 from ..errors import bad_request
 from ..guard import mock, principal, requires
@@ -75,6 +77,29 @@ def update_app(app_id):
 def delete_app(app_id):
     mock().store.delete("app", app_id)
     return jsonify({})
+
+
+SDK_TYPES = ("android", "ios", "web")
+
+
+@v1.get("/apps/<app_id>/sdks")
+@requires("account")
+def get_sdk_ids(app_id):
+    """The ids of the app's three SDK integrations, "to be used when initializing the
+    SDKs".  All three fields are required, so an app lacking one gets it created here,
+    once (the app's first integration of a type is the one reported)."""
+    store = mock().store
+    found = {}
+    with store.transaction():
+        for integration in store.children("integration", app_id):
+            found.setdefault(integration["type"], integration["id"])
+        for kind in SDK_TYPES:
+            if kind not in found:
+                integration = {"id": ids.object_id(), "appId": app_id, "type": kind, "status": "active",
+                               "displayName": INTEGRATION_LABEL[kind]}
+                store.insert("integration", integration, parent=app_id)
+                found[kind] = integration["id"]
+    return jsonify({f"{kind}IntegrationId": found[kind] for kind in SDK_TYPES})
 
 
 def _settings(body: dict) -> dict:

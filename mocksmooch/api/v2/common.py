@@ -47,6 +47,8 @@ def render_user(user: dict) -> dict:
     rendered = {"id": user["id"]}
     if user.get("externalId") is not None:
         rendered["externalId"] = user["externalId"]
+    if user.get("zendeskId") is not None:
+        rendered["zendeskId"] = user["zendeskId"]
     rendered.update({
         "signedUpAt": user["signedUpAt"],
         "toBeRetained": user.get("toBeRetained", False),
