@@ -34,7 +34,8 @@ children), `alt` a second unique name within the parent.
     participant            conversation    userId        appId, conversationId, userId, unreadCount,
                                                          lastRead?, clientAssociations[]
     message                conversation    -             appId, conversationId, received, author, content,
-                                                         source, metadata?, quotedMessage?
+                                                         source, metadata?, quotedMessage?, authorEmail?
+                                                         (v1 appMaker messages)
     switchboard            app             -             appId, enabled, defaultSwitchboardIntegrationId?
     switchboardIntegration switchboard     name          appId, switchboardId, name, integrationId,
                                                          integrationType, deliverStandbyEvents,

@@ -17,6 +17,7 @@ from ...clock import parse_rfc3339, rfc3339
 from ...store import Conflict
 from ..bodies import field, json_body
 from ..errors import ApiError, bad_request
+from ...domain.conversations import default_conversation
 from ..guard import mock
 from ..v2.common import render_user
 from . import app_route, not_found, with_status
@@ -35,9 +36,17 @@ def render_app_user(user: dict) -> dict:
     rendered.update({name: profile[name] for name in APP_USER_FIELDS if profile.get(name) is not None})
     clients, pending = render_clients(user)
     rendered.update({"signedUpAt": user["signedUpAt"], "properties": user.get("metadata") or {},
-                     "conversationStarted": bool(user.get("conversationStarted", False)),
+                     "conversationStarted": conversation_started(user),
                      "clients": clients, "pendingClients": pending})
     return rendered
+
+
+def conversation_started(user: dict) -> bool:
+    """Whether the app user's conversation has begun: it has messages (or a merge said so)."""
+    if user.get("conversationStarted"):
+        return True
+    conversation = default_conversation(mock(), user["appId"], user, create=False)
+    return conversation is not None and mock().store.count("message", conversation["id"]) > 0
 
 
 def render_clients(user: dict) -> tuple[list[dict], list[dict]]:

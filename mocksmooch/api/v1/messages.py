@@ -77,7 +77,8 @@ def render_message(message: dict) -> dict:
     rendered = {"_id": message["id"], "authorId": _author_id(message),
                 "role": "appUser" if author["type"] == "user" else "appMaker",
                 "type": content["type"], "name": author.get("displayName") or "",
-                "text": content.get("text") or "", "avatarUrl": author.get("avatarUrl") or domain.DEFAULT_BUSINESS_AVATAR,
+                "text": content.get("text") or "",
+                "avatarUrl": author.get("avatarUrl") or domain.DEFAULT_BUSINESS_AVATAR,
                 "received": _seconds(message["received"]), "source": _render_source(message.get("source") or {})}
     if not rendered["text"] and content["type"] in ("image", "file"):
         rendered["text"] = content.get("mediaUrl") or ""
