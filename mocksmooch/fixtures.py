@@ -39,6 +39,7 @@ from faker import Faker
 from faker.config import AVAILABLE_LOCALES
 
 from .auth.principal import KEY_PREFIXES
+from .domain.integrations import MAX_WEBHOOKS_PER_APP
 
 DEFAULT_SEED = Path(__file__).parent / "seeds" / "default.json"
 SCHEMA = Path(__file__).parent / "seeds" / "schema.json"
@@ -59,7 +60,10 @@ INTEGRATION_LABEL = {"custom": "Custom integration", "web": "Web Messenger",
 
 KIND_LABEL = {"account": "account", "serviceAccount": "service account", "app": "app",
               "integration": "integration", "user": "user", "key": "key",
-              "oauthClient": "OAuth client"}
+              "webhook": "webhook", "oauthClient": "OAuth client"}
+
+# A seeded webhook without `triggers` gets the one trigger every bot needs.
+DEFAULT_WEBHOOK_TRIGGERS = ("conversation:message",)
 
 JsonPath = tuple  # field names (str) and list indexes (int): ("accounts", 0, "id")
 
@@ -189,6 +193,11 @@ def _explain(error: jsonschema.ValidationError) -> list[str]:
         return [f"{_show(value)} is too short: at least {expected} characters are required"]
     if kind == "maxLength":
         return [f"{_show(value)} is too long: {len(value)} characters, at most {expected} are allowed"]
+    if kind == "minItems":
+        return ["must not be empty" if expected == 1 else f"must have at least {expected} items"]
+    if kind == "uniqueItems":
+        repeated = sorted({_show(v) for i, v in enumerate(value) if v in value[:i]})
+        return [f"lists {', '.join(repeated)} more than once"]
     if kind == "minimum":
         return [f"{value} is less than the minimum of {expected}"]
     if kind == "maximum":
@@ -207,7 +216,7 @@ _TYPE_NAMES = {"object": "an object", "array": "a list", "string": "a string",
 class _Node:
     """One object of the fixture, where it sits, and what it belongs to."""
 
-    kind: str  # "account", "serviceAccount", "app", "integration", "user", "key" or "oauthClient"
+    kind: str  # "account", "serviceAccount", "app", "integration", "user", "key", "webhook" or "oauthClient"
     path: JsonPath
     obj: dict
     owner: _Node | None = None
@@ -223,8 +232,8 @@ def _children(obj: object, field: str) -> Iterator[tuple[int, dict]]:
 
 
 def _walk(raw: object) -> Iterator[_Node]:
-    """Every account, service account, app, integration, user and key, in file order,
-    then every OAuth client."""
+    """Every account, service account, app, integration (with its keys and webhooks), user
+    and key, in file order, then every OAuth client."""
     def keys(owner: _Node) -> Iterator[_Node]:
         for k, key in _children(owner.obj, "keys"):
             yield _Node("key", owner.path + ("keys", k), key, owner)
@@ -245,6 +254,8 @@ def _walk(raw: object) -> Iterator[_Node]:
                 integration = _Node("integration", app.path + ("integrations", i), integration_obj, app)
                 yield integration
                 yield from keys(integration)
+                for w, webhook_obj in _children(integration_obj, "webhooks"):
+                    yield _Node("webhook", integration.path + ("webhooks", w), webhook_obj, integration)
             for u, user_obj in _children(app_obj, "users"):
                 yield _Node("user", app.path + ("users", u), user_obj, app)
     for c, client_obj in _children(raw, "oauthClients"):
@@ -259,6 +270,7 @@ def _consistency_problems(raw: object) -> list[tuple[JsonPath, str]]:
             + _locale_problems(raw)
             + _key_prefix_problems(nodes)
             + _integration_key_problems(nodes)
+            + _webhook_problems(nodes)
             + _signed_up_at_problems(nodes)
             + _duplicate_id_problems(nodes, seed)
             + _external_id_problems(nodes)
@@ -317,6 +329,27 @@ def _integration_key_problems(nodes: list[_Node]) -> list[tuple[JsonPath, str]]:
             problems.append((node.path + ("keys",),
                              f"{_a(kind)} integration cannot have keys; "
                              "only custom integrations have API keys"))
+    return problems
+
+
+def _webhook_problems(nodes: list[_Node]) -> list[tuple[JsonPath, str]]:
+    """Only custom integrations have webhooks, and an app at most MAX_WEBHOOKS_PER_APP of
+    them (the v2 API refuses the 11th with a 400)."""
+    problems = []
+    per_app: Counter = Counter()
+    for node in nodes:
+        if node.kind == "integration":
+            kind = node.obj.get("type")
+            if kind in INTEGRATION_LABEL and kind != "custom" and node.obj.get("webhooks"):
+                problems.append((node.path + ("webhooks",),
+                                 f"{_a(kind)} integration cannot have webhooks; "
+                                 "only custom integrations have webhooks"))
+        elif node.kind == "webhook":
+            app_path = node.owner.owner.path
+            per_app[app_path] += 1
+            if per_app[app_path] == MAX_WEBHOOKS_PER_APP + 1:
+                problems.append((node.path, f"an app is limited to {MAX_WEBHOOKS_PER_APP} webhooks; "
+                                            f"this is webhook {MAX_WEBHOOKS_PER_APP + 1} of {_fmt(app_path)}"))
     return problems
 
 
@@ -467,6 +500,10 @@ class _Generator:
         digest = _digest(self.seed, path, "secret", "sha512")  # 64 bytes -> 86 base64url chars
         return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
+    def webhook_secret(self, path: JsonPath) -> str:
+        """32 lowercase hex, the format of the secrets the API gives webhooks."""
+        return _digest(self.seed, path, "secret").hex()[:32]
+
     def company(self, path: JsonPath) -> str:
         return self._faker_for(path, "name").company()
 
@@ -545,6 +582,19 @@ def _fill_integration(gen: _Generator, obj: dict, path: JsonPath, index: int) ->
         "type": kind,
         "displayName": obj.get("displayName", f"{INTEGRATION_LABEL[kind]} {index + 1}"),
         "keys": _fill_keys(gen, obj, path, "integration"),  # [] for SDK integrations
+        "webhooks": [_fill_webhook(gen, webhook, path + ("webhooks", w))
+                     for w, webhook in enumerate(obj.get("webhooks", []))],  # [] for SDK integrations
+    }
+
+
+def _fill_webhook(gen: _Generator, obj: dict, path: JsonPath) -> dict:
+    return {
+        "id": obj["id"] if "id" in obj else gen.object_id(path),
+        "target": obj["target"],
+        "triggers": list(obj.get("triggers", DEFAULT_WEBHOOK_TRIGGERS)),
+        "secret": obj["secret"] if "secret" in obj else gen.webhook_secret(path),
+        "includeFullUser": obj.get("includeFullUser", False),
+        "includeFullSource": obj.get("includeFullSource", False),
     }
 
 

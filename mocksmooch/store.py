@@ -268,6 +268,9 @@ def _load_app(db: sqlite3.Connection, app: dict, account_id: str) -> None:
         for key in integration["keys"]:
             _insert(db, "key", _key(key, "integration", account_id, appId=app_id,
                                     integrationId=integration_id), integration_id, None)
+        for webhook in integration.get("webhooks", []):
+            _insert(db, "webhook", {**webhook, "appId": app_id, "integrationId": integration_id,
+                                    "version": "v2"}, integration_id, None)
     for user in app["users"]:
         _insert(db, "user", {**user, "appId": app_id}, app_id, user.get("externalId"))
 

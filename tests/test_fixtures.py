@@ -227,8 +227,9 @@ def test_normalized_seed_has_every_field_and_list():
 
     custom, web, ios = support["integrations"]
     for integration in (custom, web, ios):
-        assert list(integration) == ["id", "type", "displayName", "keys"]
+        assert list(integration) == ["id", "type", "displayName", "keys", "webhooks"]
     assert (len(custom["keys"]), web["keys"], ios["keys"]) == (1, [], [])
+    assert (custom["webhooks"], web["webhooks"], ios["webhooks"]) == ([], [], [])
     assert all(isinstance(i["displayName"], str) and i["displayName"] for i in (custom, web, ios))
 
     for user in support["users"]:
@@ -696,6 +697,137 @@ def test_bad_oauth_clients(client, expected):
 def test_oauth_client_ids_are_unique():
     raw = {"accounts": [], "oauthClients": [{"id": "shoplifter"}, {}, {"id": "shoplifter"}]}
     assert errors(raw) == ['oauthClients[2].id: duplicate OAuth client id "shoplifter": also used by oauthClients[0]']
+
+
+# --------------------------------------------------------------------------- webhooks of custom integrations
+
+SEEDED_BOT_WEBHOOK = {"id": "e2a8151ec6bd0c3215a0bfcf", "target": "http://127.0.0.1:9/smooch-webhooks",
+                      "triggers": ["conversation:message"], "secret": "742aa7ce2322fba6c9a77c4fb178139e",
+                      "includeFullUser": False, "includeFullSource": False}
+
+
+def custom_with(*webhooks, **integration) -> dict:
+    return one_app(integrations=[{"type": "custom", **integration, "webhooks": list(webhooks)}])
+
+
+def webhooks_of(seed: dict, integration: int = 0) -> list[dict]:
+    return seed["accounts"][0]["apps"][0]["integrations"][integration]["webhooks"]
+
+
+def test_default_seed_bot_has_one_written_out_webhook():
+    """The README lists it; the official v2 clients require exactly one on a custom integration."""
+    raw = json.loads((FIXTURES / "default.json").read_text())
+    bot, site = raw["accounts"][0]["apps"][0]["integrations"]
+    assert bot["webhooks"] == [SEEDED_BOT_WEBHOOK] and "webhooks" not in site
+    assert webhooks_of(fixtures.load()) == [SEEDED_BOT_WEBHOOK]
+    assert webhooks_of(fixtures.load(), 1) == []
+
+
+def test_default_seed_bot_webhook_values_are_the_ones_the_generator_gives():
+    raw = json.loads((FIXTURES / "default.json").read_text())
+    stripped = copy.deepcopy(raw)
+    [webhook] = stripped["accounts"][0]["apps"][0]["integrations"][0]["webhooks"]
+    for name in ("id", "secret", "triggers", "includeFullUser", "includeFullSource"):
+        del webhook[name]
+    assert fixtures.normalize(stripped) == fixtures.normalize(raw)
+
+
+def test_webhooks_get_generated_ids_secrets_and_defaults():
+    seed = fixtures.normalize(custom_with({"target": "https://a.example/hook"},
+                                          {"target": "http://127.0.0.1:8000/x", "triggers": ["user:merge"],
+                                           "includeFullUser": True, "includeFullSource": True}))
+    first, second = webhooks_of(seed)
+    for webhook in (first, second):
+        assert list(webhook) == ["id", "target", "triggers", "secret", "includeFullUser", "includeFullSource"]
+        assert OBJECT_ID.match(webhook["id"]) and re.fullmatch(r"[0-9a-f]{32}", webhook["secret"])
+    assert first["id"] != second["id"] and first["secret"] != second["secret"]
+    assert (first["triggers"], first["includeFullUser"], first["includeFullSource"]) == (
+        ["conversation:message"], False, False)
+    assert (second["triggers"], second["includeFullUser"], second["includeFullSource"]) == (["user:merge"], True, True)
+
+
+def test_webhook_values_are_kept_as_given_deterministic_and_survive_normalizing_again():
+    given = {"id": "5d8cff3cd55b040010928b5b", "target": "https://a.example/hook",
+             "triggers": ["conversation:read", "conversation:message"], "secret": "my-receivers-secret",
+             "includeFullUser": True, "includeFullSource": False}
+    seed = fixtures.normalize(custom_with(given, {"target": "https://b.example/hook"}))
+    assert webhooks_of(seed)[0] == given
+    assert fixtures.normalize(custom_with(given, {"target": "https://b.example/hook"})) == seed
+    assert fixtures.loads(json.dumps(seed)) == seed
+
+
+def test_adding_a_webhook_changes_no_other_generated_value():
+    base = fixtures.normalize(copy.deepcopy(FULL))
+    more = copy.deepcopy(FULL)
+    more["accounts"][0]["apps"][0]["integrations"][0]["webhooks"] = [{"target": "https://a.example/hook"}]
+    seeded = fixtures.normalize(more)
+    assert len(webhooks_of(seeded)) == 1
+    webhooks_of(seeded).clear()
+    assert seeded == base
+
+
+def test_webhook_triggers_of_the_schema_are_the_v2_triggers():
+    from mocksmooch.domain.integrations import WEBHOOK_TRIGGERS
+    schema = json.loads((FIXTURES / "schema.json").read_text())
+    assert schema["$defs"]["webhook"]["properties"]["triggers"]["items"]["enum"] == list(WEBHOOK_TRIGGERS)
+
+
+@pytest.mark.parametrize("webhook, expected", [
+    ({}, 'accounts[0].apps[0].integrations[0].webhooks[0]: missing required field "target"'),
+    ({"target": "example.com/hook"},
+     'accounts[0].apps[0].integrations[0].webhooks[0].target: "example.com/hook" is not a valid webhook target: '
+     "expected an absolute http or https URL, such as http://127.0.0.1:8000/smooch-webhooks"),
+    ({"target": "https://a.example", "triggers": []},
+     "accounts[0].apps[0].integrations[0].webhooks[0].triggers: must not be empty"),
+    ({"target": "https://a.example", "triggers": ["message:appUser"]},
+     'accounts[0].apps[0].integrations[0].webhooks[0].triggers[0]: "message:appUser" is not a valid webhook '
+     'trigger: expected one of "client:add", '),
+    ({"target": "https://a.example", "triggers": ["user:merge", "user:remove", "user:merge"]},
+     'accounts[0].apps[0].integrations[0].webhooks[0].triggers: lists "user:merge" more than once'),
+    ({"target": "https://a.example", "secret": ""},
+     "accounts[0].apps[0].integrations[0].webhooks[0].secret: must not be empty"),
+    ({"target": "https://a.example", "includeFullUser": "yes"},
+     'accounts[0].apps[0].integrations[0].webhooks[0].includeFullUser: expected true or false, got the string "yes"'),
+    ({"target": "https://a.example", "version": "v1.1"},
+     'accounts[0].apps[0].integrations[0].webhooks[0]: unknown field "version" (allowed here: id, target, triggers, '
+     "secret, includeFullUser, includeFullSource)"),
+    ({"target": "https://a.example", "id": "nope"},
+     'accounts[0].apps[0].integrations[0].webhooks[0].id: "nope" is not a valid object id: '),
+])
+def test_bad_webhooks(webhook, expected):
+    [problem] = errors(custom_with(webhook))
+    assert problem.startswith(expected), problem
+
+
+def test_only_custom_integrations_have_webhooks():
+    raw = one_app(integrations=[{"type": "web", "webhooks": [{"target": "https://a.example"}]},
+                                {"type": "ios", "webhooks": []}])
+    assert errors(raw) == ["accounts[0].apps[0].integrations[0].webhooks: a web integration cannot have webhooks; "
+                           "only custom integrations have webhooks"]
+
+
+def test_an_app_has_at_most_ten_webhooks():
+    hooks = [{"target": f"https://a.example/{n}"} for n in range(6)]
+    raw = one_app(integrations=[{"type": "custom", "webhooks": hooks}, {"type": "custom", "webhooks": hooks[:5]}])
+    assert errors(raw) == ["accounts[0].apps[0].integrations[1].webhooks[4]: an app is limited to 10 webhooks; "
+                           "this is webhook 11 of accounts[0].apps[0]"]
+    raw["accounts"][0]["apps"][0]["integrations"][1]["webhooks"].pop()
+    assert len(webhooks_of(fixtures.normalize(raw), 1)) == 4
+    other_app = {"accounts": [{"apps": [{"integrations": [{"type": "custom", "webhooks": hooks}]}] * 2}]}
+    assert fixtures.normalize(copy.deepcopy(other_app))  # ten per app, not per file
+
+
+def test_webhook_ids_are_unique_generated_ones_included():
+    same = "5d8cff3cd55b040010928b5b"
+    raw = one_app(integrations=[{"type": "custom", "webhooks": [{"id": same, "target": "https://a.example"}]},
+                                {"type": "custom", "webhooks": [{"id": same, "target": "https://b.example"}]}])
+    assert errors(raw) == [f'accounts[0].apps[0].integrations[1].webhooks[0].id: duplicate webhook id "{same}": '
+                           "also used by accounts[0].apps[0].integrations[0].webhooks[0]"]
+    generated = webhooks_of(fixtures.normalize(custom_with({"target": "https://a.example"})))[0]["id"]
+    raw = one_app(integrations=[{"type": "custom", "webhooks": [{"target": "https://a.example"}]},
+                                {"type": "custom", "webhooks": [{"id": generated, "target": "https://b.example"}]}])
+    assert errors(raw) == [f'accounts[0].apps[0].integrations[1].webhooks[0].id: duplicate webhook id "{generated}": '
+                           "also used by the id generated for accounts[0].apps[0].integrations[0].webhooks[0]"]
 
 
 # --------------------------------------------------------------------------- dependencies

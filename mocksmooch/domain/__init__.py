@@ -15,7 +15,9 @@ children), `alt` a second unique name within the parent.
                                                          accountId, appId?, serviceAccountId?, integrationId?
     integration            app             -             appId, type, status, displayName, and the
                                                          type's own fields (v2 names); OAuth ones:
-                                                         type = the client id, oauthClientId
+                                                         type = the client id, oauthClientId;
+                                                         v1Webhooks? (holds an app's v1 webhooks),
+                                                         deploymentId? and profile? (WhatsApp)
     webhook                integration     -             appId, integrationId, target, triggers[],
                                                          includeFullUser, includeFullSource, secret, version
     user                   app             externalId    appId, externalId?, profile, metadata, signedUpAt,
@@ -42,8 +44,8 @@ children), `alt` a second unique name within the parent.
                                                          nextSwitchboardIntegrationId?, messageHistoryCount
     attachment             app             -             appId, mediaUrl, mediaType, mediaSize, fileName,
                                                          content (base64), access, for, conversationId?
-    menu                   app             "menu"        appId, items[] (each with _id, type, text, uri? /
-                                                         payload? / items?), settings?
+    menu                   app or its      "menu"        appId, integrationId?, items[] (each with _id,
+                           integration                   type, text, uri? / payload? / items?), settings?
     template               app             name          appId, name, message
     deployment             account         -             accountId, hosting, status, baseUrl?, username?,
                                                          password? (never rendered), callbackUrl?,

@@ -413,3 +413,37 @@ def message_history_count(value: Any) -> int | None:
     if not 1 <= value <= 10:
         raise Invalid("messageHistoryCount should be between 1 and 10")
     return value
+
+
+# --- removing integrations -------------------------------------------------------------------
+
+def unlink_switchboard_integration(store, switchboard: dict, doomed: dict) -> None:
+    """Delete a switchboard integration and every reference to it (the switchboard's
+    default, which also disables the switchboard, and other switchboard integrations' `next`)."""
+    with store.transaction():
+        if switchboard.get("defaultSwitchboardIntegrationId") == doomed["id"]:
+            switchboard.pop("defaultSwitchboardIntegrationId", None)
+            switchboard["enabled"] = False
+            store.update("switchboard", switchboard)
+        for other in store.children("switchboardIntegration", switchboard["id"]):
+            if other.get("nextSwitchboardIntegrationId") == doomed["id"]:
+                other.pop("nextSwitchboardIntegrationId")
+                store.update("switchboardIntegration", other, alt=other["name"])
+        store.delete("switchboardIntegration", doomed["id"])
+
+
+def remove_integration(store, integration: dict) -> None:
+    """Delete an integration: its keys, webhooks and menu go with it (store cascade), so do
+    the switchboard integrations that link it, and a WhatsApp deployment it used is free again."""
+    with store.transaction():
+        for switchboard in store.children("switchboard", integration["appId"]):
+            for linked in store.children("switchboardIntegration", switchboard["id"]):
+                if linked["integrationId"] == integration["id"]:
+                    unlink_switchboard_integration(store, switchboard, linked)
+        deployment = store.get("deployment", integration.get("deploymentId") or "")
+        if deployment is not None and deployment.get("integrationId") == integration["id"]:
+            deployment.pop("integrationId")
+            deployment.pop("appId", None)
+            store.update("deployment", deployment)
+        store.delete("integration", integration["id"])
+

@@ -38,13 +38,18 @@ def custom(api, name: str = "helper", **hook) -> dict:
 
 # --- integrations -------------------------------------------------------------------------
 
+SEEDED_WEBHOOK = {"id": "e2a8151ec6bd0c3215a0bfcf", "version": "v2", "target": "http://127.0.0.1:9/smooch-webhooks",
+                    "triggers": ["conversation:message"], "secret": "742aa7ce2322fba6c9a77c4fb178139e",
+                    "includeFullUser": False, "includeFullSource": False}
+
+
 def test_seeded_integrations_list_and_render(api):
     path, auth = acme_support(api)
     response = api.get(f"{path}/integrations", auth=auth)
     assert response.status_code == 200
     bot, site = response.json()["integrations"]
     assert bot == {"id": "e4d193f3a0b6e39fb5dac231", "type": "custom", "status": "active",
-                   "displayName": "bot", "webhooks": []}
+                   "displayName": "bot", "webhooks": [SEEDED_WEBHOOK]}
     assert site == {"id": "b045109606a2a042e04d66a0", "type": "web", "status": "active", "displayName": "site",
                     "brandColor": "65758e", "fixedIntroPane": False, "conversationColor": "0099ff",
                     "actionColor": "0099ff", "displayStyle": "button", "buttonWidth": "58",
@@ -281,7 +286,7 @@ def test_webhook_lifecycle_with_an_app_key(api):
 
     url = f"{hooks}/{webhook['id']}"
     assert api.get(url, auth=auth).json() == {"webhook": webhook}
-    assert api.get(hooks, auth=auth).json() == {"webhooks": [webhook]}
+    assert api.get(hooks, auth=auth).json() == {"webhooks": [SEEDED_WEBHOOK, webhook]}
     patched = api.request("PATCH", url, auth=auth, json={"triggers": ["conversation:message"], "includeFullUser": True})
     assert patched.status_code == 200
     assert patched.json()["webhook"] == {**webhook, "triggers": ["conversation:message"], "includeFullUser": True}
@@ -289,7 +294,8 @@ def test_webhook_lifecycle_with_an_app_key(api):
     assert errors(api.get(url, auth=auth)) == (404, "not_found", "Resource not found")
     assert errors(api.request("PATCH", url, auth=auth, json={})) == (404, "not_found", "Resource not found")
     # the custom integration shows its webhooks
-    assert api.get(f"{path}/integrations/e4d193f3a0b6e39fb5dac231", auth=auth).json()["integration"]["webhooks"] == []
+    assert api.get(f"{path}/integrations/e4d193f3a0b6e39fb5dac231", auth=auth).json()["integration"]["webhooks"] == [
+        SEEDED_WEBHOOK]
 
 
 def test_integration_credentials_see_only_their_own_webhooks(api):
@@ -299,7 +305,7 @@ def test_integration_credentials_see_only_their_own_webhooks(api):
     mine = api.post(f"{path}/integrations/me/webhooks", auth=bot, json=HOOK)
     assert mine.status_code == 201
     by_id = api.get(f"{path}/integrations/e4d193f3a0b6e39fb5dac231/webhooks", auth=bot).json()["webhooks"]
-    assert by_id == [mine.json()["webhook"]]
+    assert by_id == [SEEDED_WEBHOOK, mine.json()["webhook"]]
     jwt = api.bearer(api.key("bot")["id"], "integration")
     assert api.get(f"{path}/integrations/me/webhooks/{mine.json()['webhook']['id']}", auth=jwt).status_code == 200
 
@@ -364,7 +370,7 @@ def test_every_documented_trigger_is_accepted(api):
 def test_an_app_is_limited_to_ten_webhooks(api):
     path, auth = acme_support(api)
     hooks = f"{path}/integrations/e4d193f3a0b6e39fb5dac231/webhooks"
-    for _ in range(9):
+    for _ in range(8):  # the seeded bot has the first
         assert api.post(hooks, auth=auth, json=HOOK).status_code == 201
     custom(api)  # the tenth, created with its custom integration
     limit = (400, "bad_request", "An app is limited to 10 webhooks")

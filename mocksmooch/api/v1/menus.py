@@ -42,21 +42,27 @@ def get_menu(app_id):
 @app_route("/menu", "PUT", "account", "app")
 def update_menu(app_id):
     """Replace the menu.  An empty `items` list clears it, like DELETE."""
-    body = json_body()
+    return jsonify({"menu": render_menu(save_menu(app_id, app_id, json_body()))})
+
+
+def save_menu(owner_id: str, app_id: str, body: dict, **extra: str) -> dict:
+    """Create or replace the menu of `owner_id` (the app, or one of its integrations) from a
+    request body: the app menu and the integration menus follow the same rules."""
     items = _items(field(body, "items", list, required=True), "items", TOP_TYPES, MAX_ITEMS)
     settings = field(body, "settings", dict)
     if settings is not None:
         if not isinstance(settings.get("inputEnabled", True), bool):
             raise bad_request("settings.inputEnabled should be boolean")
         settings = {"inputEnabled": settings.get("inputEnabled", True)}
-    store, existing = mock().store, _menu(app_id)
-    menu = {"id": existing["id"] if existing else ids.object_id(), "appId": app_id, "items": items,
+    store = mock().store
+    existing = store.get_by_alt("menu", owner_id, "menu")
+    menu = {"id": existing["id"] if existing else ids.object_id(), "appId": app_id, **extra, "items": items,
             "settings": settings}
     if existing:
         store.update("menu", menu, alt="menu")
     else:
-        store.insert("menu", menu, parent=app_id, alt="menu")
-    return jsonify({"menu": render_menu(menu)})
+        store.insert("menu", menu, parent=owner_id, alt="menu")
+    return menu
 
 
 @app_route("/menu", "DELETE", "account", "app")

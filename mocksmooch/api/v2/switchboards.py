@@ -19,7 +19,7 @@ from ..errors import ApiError, bad_request
 from ..guard import mock, requires
 from . import v2
 from .common import created
-from .integrations import find_integration, unlink_switchboard_integration
+from .integrations import find_integration
 
 
 def render_switchboard(switchboard: dict) -> dict:
@@ -163,7 +163,7 @@ def delete_switchboard_integration(app_id, switchboard_id, linked_id):
         if other["id"] != linked["id"] and other.get("nextSwitchboardIntegrationId") == linked["id"]:
             raise bad_request("A switchboard integration referred to by another's "
                               "nextSwitchboardIntegrationId cannot be deleted")
-    unlink_switchboard_integration(switchboard, linked)
+    rules.unlink_switchboard_integration(mock().store, switchboard, linked)
     return jsonify({})
 
 
