@@ -60,7 +60,7 @@ INTEGRATION_LABEL = {"custom": "Custom integration", "web": "Web Messenger",
 
 KIND_LABEL = {"account": "account", "serviceAccount": "service account", "app": "app",
               "integration": "integration", "user": "user", "key": "key",
-              "webhook": "webhook", "oauthClient": "OAuth client"}
+              "webhook": "webhook", "oauthClient": "OAuth client", "device": "device"}
 
 # A seeded webhook without `triggers` gets the one trigger every bot needs.
 DEFAULT_WEBHOOK_TRIGGERS = ("conversation:message",)
@@ -257,7 +257,10 @@ def _walk(raw: object) -> Iterator[_Node]:
                 for w, webhook_obj in _children(integration_obj, "webhooks"):
                     yield _Node("webhook", integration.path + ("webhooks", w), webhook_obj, integration)
             for u, user_obj in _children(app_obj, "users"):
-                yield _Node("user", app.path + ("users", u), user_obj, app)
+                user = _Node("user", app.path + ("users", u), user_obj, app)
+                yield user
+                for d, device_obj in _children(user_obj, "devices"):
+                    yield _Node("device", user.path + ("devices", d), device_obj, user)
     for c, client_obj in _children(raw, "oauthClients"):
         yield _Node("oauthClient", ("oauthClients", c), client_obj)
 
@@ -274,6 +277,7 @@ def _consistency_problems(raw: object) -> list[tuple[JsonPath, str]]:
             + _signed_up_at_problems(nodes)
             + _duplicate_id_problems(nodes, seed)
             + _external_id_problems(nodes)
+            + _device_problems(nodes, seed)
             + _service_account_problems(nodes, seed))
 
 
@@ -412,6 +416,24 @@ def _external_id_problems(nodes: list[_Node]) -> list[tuple[JsonPath, str]]:
         if other != node.path:
             problems.append((node.path + ("externalId",),
                              f"duplicate externalId {_show(external_id)} in this app: also used by {_fmt(other)}"))
+    return problems
+
+
+def _device_problems(nodes: list[_Node], seed: int | None) -> list[tuple[JsonPath, str]]:
+    """A device's integration must be an SDK integration of its user's app, of its type."""
+    problems = []
+    for node in nodes:
+        wanted = node.obj.get("integrationId") if node.kind == "device" else None
+        if not isinstance(wanted, str):
+            continue
+        app = node.owner.owner
+        types = {_effective_id(i, seed): i.obj.get("type") for i in nodes
+                 if i.kind == "integration" and i.owner is app}
+        if wanted not in types:
+            problems.append((node.path + ("integrationId",), f"{_show(wanted)} is not an integration of this app"))
+        elif types[wanted] != node.obj.get("type"):
+            problems.append((node.path + ("integrationId",), f"{_show(wanted)} is a {types[wanted]} integration, "
+                             f"not a {node.obj.get('type')} one"))
     return problems
 
 
@@ -560,7 +582,12 @@ def _fill_service_account(gen: _Generator, obj: dict, path: JsonPath) -> dict:
 
 
 def _fill_app(gen: _Generator, obj: dict, path: JsonPath) -> dict:
-    users = [_fill_user(gen, user, path + ("users", u)) for u, user in enumerate(obj.get("users", []))]
+    sdk_integrations = {}
+    for i, integration in enumerate(obj.get("integrations", [])):
+        integration_id = integration["id"] if "id" in integration else gen.object_id(path + ("integrations", i))
+        sdk_integrations.setdefault(integration["type"], integration_id)
+    users = [_fill_user(gen, user, path + ("users", u), sdk_integrations)
+             for u, user in enumerate(obj.get("users", []))]
     count = int(obj.get("generate", {}).get("users", 0))
     users += [_generated_user(gen, path + ("generate", "users", i)) for i in range(count)]
     return {
@@ -621,16 +648,36 @@ def _fill_oauth_client(gen: _Generator, obj: dict, path: JsonPath) -> dict:
     }
 
 
-def _fill_user(gen: _Generator, obj: dict, path: JsonPath) -> dict:
+def _fill_user(gen: _Generator, obj: dict, path: JsonPath, sdk_integrations: dict[str, str]) -> dict:
     """A written-out user keeps exactly the profile fields it was given."""
     user = {"id": obj["id"] if "id" in obj else gen.object_id(path)}
-    if "externalId" in obj:
-        user["externalId"] = obj["externalId"]
+    for name in ("externalId", "zendeskId"):
+        if name in obj:
+            user[name] = obj[name]
     user["profile"] = copy.deepcopy(obj.get("profile", {}))
     user["metadata"] = copy.deepcopy(obj.get("metadata", {}))
     user["signedUpAt"] = (_format_timestamp(_parse_timestamp(obj["signedUpAt"])) if "signedUpAt" in obj
                           else gen.signed_up_at(path))
+    if obj.get("identities"):
+        user["identities"] = copy.deepcopy(obj["identities"])
+    if obj.get("devices"):
+        user["devices"] = [_fill_device(gen, device, path + ("devices", d), sdk_integrations)
+                           for d, device in enumerate(obj["devices"])]
     return user
+
+
+def _fill_device(gen: _Generator, obj: dict, path: JsonPath, sdk_integrations: dict[str, str]) -> dict:
+    """An SDK device; `clientId` names the SDK client the store creates with it."""
+    device = {"id": obj["id"] if "id" in obj else gen.object_id(path), "type": obj["type"],
+              "guid": obj.get("guid", gen.object_id(path + ("guid",)) + gen.object_id(path + ("guid2",))[:8]),
+              "clientId": obj.get("clientId") or gen.object_id(path + ("client",))}
+    integration_id = obj.get("integrationId", sdk_integrations.get(obj["type"]))
+    if integration_id is not None:
+        device["integrationId"] = integration_id
+    for name in ("pushNotificationToken", "appVersion"):
+        if name in obj:
+            device[name] = obj[name]
+    return device
 
 
 def _generated_user(gen: _Generator, path: JsonPath) -> dict:

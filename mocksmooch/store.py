@@ -272,7 +272,28 @@ def _load_app(db: sqlite3.Connection, app: dict, account_id: str) -> None:
             _insert(db, "webhook", {**webhook, "appId": app_id, "integrationId": integration_id,
                                     "version": "v2"}, integration_id, None)
     for user in app["users"]:
-        _insert(db, "user", {**user, "appId": app_id}, app_id, user.get("externalId"))
+        devices = user.get("devices", [])
+        record = {key: value for key, value in user.items() if key != "devices"}
+        _insert(db, "user", {**record, "appId": app_id}, app_id, user.get("externalId"))
+        for device in devices:
+            _load_device(db, app_id, user, device)
+
+
+def _load_device(db: sqlite3.Connection, app_id: str, user: dict, device: dict) -> None:
+    """A seeded SDK device, with the `sdk` client of the user it belongs to (one per device:
+    each SDK install is its own client, as the SDK API creates them)."""
+    seen = user["signedUpAt"]
+    client = {"id": device["clientId"], "appId": app_id, "userId": user["id"], "type": "sdk",
+              "status": "active", "lastSeen": seen, "linkedAt": seen, "platform": device["type"],
+              "info": {}, "raw": {}}
+    if device.get("integrationId"):
+        client["integrationId"] = device["integrationId"]
+    _insert(db, "client", client, user["id"], None)
+    record = {"id": device["id"], "appId": app_id, "userId": user["id"], "type": device["type"],
+              "guid": device["guid"], "clientId": device["clientId"], "status": "active", "lastSeen": seen,
+              "info": {}, **{name: device[name] for name in ("integrationId", "pushNotificationToken", "appVersion")
+                             if device.get(name)}}
+    _insert(db, "device", record, user["id"], None)
 
 
 def _oauth_client(client: dict) -> dict:

@@ -223,3 +223,15 @@ def test_health_probes_are_not_logged_but_requests_are():
         output = server.stop()
     paths = [json.loads(line).get("path") for line in output.splitlines()]
     assert "/_mocksmooch/health" not in paths and "/v2/apps" in paths
+
+
+def test_readme_fixture_example_is_a_valid_fixture_file(tmp_path):
+    import re
+    from pathlib import Path
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    [example] = re.findall(r'^```json title="my-seed.json"\n(.*?)^```', readme, re.MULTILINE | re.DOTALL)
+    path = tmp_path / "my-seed.json"
+    path.write_text(example)
+    result = mocksmooch("check", str(path))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"ok: {path}: 1 accounts, 1 apps")

@@ -243,19 +243,57 @@ for _type, _fields in INTEGRATION_TYPES.items():
 _BASE_READ_ONLY = ("id", "status")
 
 
+# Types the v1.1 API creates (the `smooch` client's IntegrationType lists them) that no v2
+# integration schema describes: v2 neither creates nor lists them.
+V1_ONLY_TYPES: dict[str, dict[str, Field]] = {
+    "apn": {
+        "certificate": Field(str, required=True, write_only=True),
+        "password": Field(str, write_only=True, updatable=True),
+        "production": Field(bool, updatable=True),
+        "autoUpdateBadge": Field(bool, updatable=True),
+    },
+    "fcm": {
+        "serverKey": Field(str, required=True, write_only=True, updatable=True),
+        "senderId": Field(str, required=True, min_length=1, updatable=True),
+    },
+    "wechat": {
+        "appId": Field(str, required=True),
+        "appSecret": Field(str, required=True, write_only=True),
+        "encodingAesKey": Field(str, write_only=True),
+    },
+}
+
+
 def type_fields(integration_type: str) -> dict[str, Field]:
     """The type's own fields; an unknown type (an OAuth integration's client id) has none."""
-    return INTEGRATION_TYPES.get(integration_type, {})
+    return INTEGRATION_TYPES.get(integration_type) or V1_ONLY_TYPES.get(integration_type, {})
 
 
-def creation_fields(body: dict) -> tuple[str, dict]:
+def shown_in_v2(integration: dict) -> bool:
+    """Whether a v2 integration schema describes it (not an OAuth authorization, not a
+    v1-only type): the official v2 client cannot read the others."""
+    return integration["type"] in INTEGRATION_TYPES and not integration.get("oauthClientId")
+
+
+# A channel field whose name the record already uses for something else: Messenger's,
+# Instagram's and WeChat's `appId` is the Facebook / WeChat app, not the Smooch app that
+# owns the integration record.  Stored under another name, shown under its own.
+STORED_AS = {"appId": "channelAppId"}
+
+
+def stored_name(name: str) -> str:
+    return STORED_AS.get(name, name)
+
+
+def creation_fields(body: dict, *, v1: bool = False) -> tuple[str, dict]:
     """(type, the fields to store) from a Create Integration body, or Invalid."""
     integration_type = body.get("type")
     if "type" not in body:
         raise Invalid("should have required property 'type'")
-    if not isinstance(integration_type, str) or integration_type not in INTEGRATION_TYPES:
+    known = {**INTEGRATION_TYPES, **V1_ONLY_TYPES} if v1 else INTEGRATION_TYPES
+    if not isinstance(integration_type, str) or integration_type not in known:
         raise Invalid("Invalid integration type")
-    fields = INTEGRATION_TYPES[integration_type]
+    fields = known[integration_type]
     stored: dict = {}
     for name, value in body.items():
         if name in ("type", "displayName", "webhooks") or name in _BASE_READ_ONLY:
@@ -267,9 +305,9 @@ def creation_fields(body: dict) -> tuple[str, dict]:
             continue
         checked = _checked(name, value, spec)
         if checked is not None:
-            stored[name] = checked
+            stored[stored_name(name)] = checked
     for name, spec in fields.items():
-        if spec.required and stored.get(name) is None:
+        if spec.required and stored.get(stored_name(name)) is None:
             raise Invalid(f"should have required property '{name}'")
     if integration_type == "twilio" and not (stored.get("phoneNumberSid") or stored.get("messagingServiceSid")):
         raise Invalid("One of messagingServiceSid or phoneNumberSid must be provided")
@@ -280,7 +318,7 @@ def creation_fields(body: dict) -> tuple[str, dict]:
 
 def update_fields(integration_type: str, body: dict) -> dict:
     """The changes an Update Integration body makes: {name: value}, None meaning unset."""
-    fields = INTEGRATION_TYPES.get(integration_type, {})
+    fields = type_fields(integration_type)
     changes: dict = {}
     for name, value in body.items():
         if name == "displayName" or (name == "type" and value == integration_type):
@@ -290,7 +328,7 @@ def update_fields(integration_type: str, body: dict) -> dict:
         spec = fields.get(name)
         if spec is None or not spec.updatable:
             raise Invalid(f"should NOT have additional property '{name}'")
-        changes[name] = _checked(name, value, spec)
+        changes[stored_name(name)] = _checked(name, value, spec)
     return changes
 
 
@@ -332,7 +370,7 @@ def render_fields(integration: dict) -> dict:
     for name, spec in type_fields(integration["type"]).items():
         if spec.write_only:
             continue
-        value = integration.get(name)
+        value = integration.get(stored_name(name))
         if value is None:
             value = spec.default
         if value is not None:
@@ -444,6 +482,7 @@ def remove_integration(store, integration: dict) -> None:
         if deployment is not None and deployment.get("integrationId") == integration["id"]:
             deployment.pop("integrationId")
             deployment.pop("appId", None)
+            deployment["status"] = "registered"
             store.update("deployment", deployment)
         store.delete("integration", integration["id"])
 

@@ -278,7 +278,7 @@ def test_a_whatsapp_integration_needs_a_registered_deployment_of_the_account(api
     fresh = api.post("/v1.1/whatsapp/deployments", auth=acme(api), json={"hosting": "smooch"}).json()["deployment"]
     error(api.post(f"{app_path(api)}/integrations", auth=support(api),
                    json={"type": "whatsapp", "deploymentId": fresh["_id"]}),
-          400, "bad_request", f"Deployment {fresh['_id']} is deployed; a WhatsApp integration needs a registered "
+          400, "bad_request", f"Deployment {fresh['_id']} is unregistered; a WhatsApp integration needs a registered "
                               "deployment")
     globex = api.post("/v1.1/whatsapp/deployments", auth=basic(api.key("Globex")),
                       json={"hosting": "smooch"}).json()["deployment"]

@@ -255,7 +255,7 @@ def test_a_link_waiting_for_the_user_stays_pending(api, v1):
         "confirmation": {"type": "userActivity", "message": message}})
     assert pending.status_code == 200
     user = pending.json()["appUser"]
-    assert user["clients"] == []
+    assert [c["platform"] for c in user["clients"]] == ["web"]  # bob's seeded web SDK device
     [client] = user["pendingClients"]
     assert (client["platform"], client["status"], client["active"]) == ("messenger", "pending", False)
     assert api.get(path, auth=support_key(api)).json() == {"channels": []}  # not linked yet
@@ -263,7 +263,7 @@ def test_a_link_waiting_for_the_user_stays_pending(api, v1):
     # a second request replaces the pending one
     replaced = api.post(path, auth=support_key(api), json={
         "type": "messenger", "phoneNumber": "+15145556666", "confirmation": {"type": "immediate", "message": message}})
-    [linked] = replaced.json()["appUser"]["clients"]
+    [linked] = [c for c in replaced.json()["appUser"]["clients"] if c["platform"] == "messenger"]
     assert replaced.json()["appUser"]["pendingClients"] == [] and linked["externalId"] == "+15145556666"
     assert api.get(path, auth=support_key(api)).json() == {
         "channels": [{"type": "messenger", "userId": "+15145556666"}]}
@@ -274,7 +274,7 @@ def test_a_link_waiting_for_the_user_stays_pending(api, v1):
     assert delete(api, f"{path}/twilio", auth=support_key(api)).status_code == 200  # pending links unlink too
     mailgun = api.post(path, auth=support_key(api), json={"type": "mailgun", "address": "bob@example.com",
                                                           "subject": "Hi", "confirmation": {"type": "immediate"}})
-    assert {c["platform"]: c["externalId"] for c in mailgun.json()["appUser"]["clients"]} == {
+    assert {c["platform"]: c["externalId"] for c in mailgun.json()["appUser"]["clients"] if c["platform"] != "web"} == {
         "messenger": "+15145556666", "mailgun": "bob@example.com"}
     assert {"type": "mailgun", "address": "bob@example.com"} in api.get(path, auth=support_key(api)).json()["channels"]
 
@@ -607,7 +607,7 @@ def test_deployment_lifecycle(api, v1):
     deployment = created.json()["deployment"]
     assert re.fullmatch(r"[0-9a-f]{24}", deployment["_id"])
     assert (deployment["status"], deployment["hosting"], deployment["callbackUrl"]) == (
-        "deployed", "smooch", "https://example.com/cb")
+        "unregistered", "smooch", "https://example.com/cb")
     assert len(deployment["callbackSecret"]) == 24
     assert not {"baseUrl", "username", "password", "phoneNumber"} & set(deployment)
     assert api.get(f"{base}/{deployment['_id']}", auth=acme(api)).json() == {"deployment": deployment}
@@ -615,7 +615,7 @@ def test_deployment_lifecycle(api, v1):
     activated = api.post(f"{base}/{deployment['_id']}/activate", auth=acme(api), json={
         "phoneNumber": "+1 514 555 5555", "verifiedNameCertificate": "CmEKHQi", "method": "sms"})
     assert activated.status_code == 200
-    assert activated.json()["deployment"]["status"] == "codeRequested"
+    assert activated.json()["deployment"]["status"] == "pending"
     assert "phoneNumber" not in activated.json()["deployment"]  # only once registered
 
     error(api.post(f"{base}/{deployment['_id']}/code/confirm", auth=acme(api), json={"code": "12ab"}),
@@ -628,7 +628,7 @@ def test_deployment_lifecycle(api, v1):
           400, "bad_request", "Deployment is registered; no code was requested")
     error(api.post(f"{base}/{deployment['_id']}/activate", auth=acme(api), json={
         "phoneNumber": "+15145555555", "verifiedNameCertificate": "c", "method": "voice"}),
-        400, "bad_request", "Deployment is registered; only a deployed deployment can be activated")
+        400, "bad_request", "Deployment is registered; only an unregistered deployment can be activated")
 
     self_hosted = api.post(base, auth=acme(api), json={
         "hosting": "self", "baseUrl": "https://wa.example.com", "username": "admin", "password": "s3cret"})
@@ -672,7 +672,7 @@ def test_activation_validation(api, body, description):
           400, "bad_request", description)
     error(api.post(f"/v1.1/whatsapp/deployments/{deployment['_id']}/code/confirm", auth=acme(api),
                    json={"code": "123456"}),
-          400, "bad_request", "Deployment is deployed; no code was requested")
+          400, "bad_request", "Deployment is unregistered; no code was requested")
 
 
 def test_deployments_belong_to_the_account(api, v1):
@@ -763,7 +763,7 @@ def test_official_client_app_user_channels(api, client):
 def test_official_client_deployments(client):
     deployments = smooch.DeploymentApi(client)
     created = deployments.create_deployment(smooch.DeploymentCreate(hosting="smooch")).deployment
-    assert (created.status, created.hosting) == ("deployed", "smooch")
+    assert (created.status, created.hosting) == ("unregistered", "smooch")
     deployments.activate_phone_number(created.id, smooch.DeploymentActivatePhoneNumber(
         phone_number="+15145555555", verified_name_certificate="c", method="sms"))
     registered = deployments.confirm_code(created.id, smooch.DeploymentConfirmCode(code="000000")).deployment

@@ -193,7 +193,9 @@ def test_clients_of_another_app_are_out_of_reach(api):
 # --- sync ------------------------------------------------------------------------------------
 
 def test_sync_needs_a_user_with_that_zendesk_id(api):
-    response = api.post(users_path(api, "/35436/sync"), auth=acme(api))
+    synced = api.post(users_path(api, "/35436/sync"), auth=acme(api))  # the seeded bob
+    assert synced.status_code == 200 and synced.json()["user"]["externalId"] == "bob"
+    response = api.post(users_path(api, "/99999/sync"), auth=acme(api))
     assert response.status_code == 404
     assert response.json() == {"errors": [{"code": "user_not_found", "title": "User not found"}]}
 
@@ -211,5 +213,5 @@ def test_sync_takes_numeric_zendesk_ids(api):
 
 def test_sync_accepts_the_three_scopes(api):
     for auth in (acme(api), basic(api.key("Acme Support")), basic(api.key("bot"))):
-        assert api.post(users_path(api, "/35436/sync"), auth=auth).status_code == 404  # past the guard
+        assert api.post(users_path(api, "/35436/sync"), auth=auth).status_code == 200
     assert api.post(users_path(api, "/35436/sync"), auth=basic(api.key("Acme Sales"))).status_code == 403

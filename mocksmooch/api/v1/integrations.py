@@ -60,7 +60,7 @@ def create_integration(app_id):
         raise bad_request("Invalid integration type")
     deployment = _deployment(app_id, body) if body.get("type") == "whatsapp" else None
     integration_type, fields = _checked(rules.creation_fields,
-                                        {k: v for k, v in body.items() if k != "deploymentId"})
+                                        {k: v for k, v in body.items() if k != "deploymentId"}, v1=True)
     integration = {"id": ids.object_id(), "appId": app_id, "type": integration_type, "status": "active"}
     name = _checked(rules.display_name, body)
     if name is not None:
@@ -70,7 +70,7 @@ def create_integration(app_id):
     with store.transaction():
         if deployment is not None:
             integration.update(deploymentId=deployment["id"], phoneNumber=deployment["phoneNumber"])
-            deployment.update(integrationId=integration["id"], appId=app_id)
+            deployment.update(integrationId=integration["id"], appId=app_id, status="integrated")
             store.update("deployment", deployment)
         store.insert("integration", integration, parent=app_id)
     return with_status({"integration": render_integration(integration)}, 201)
@@ -137,12 +137,12 @@ def _deployment(app_id: str, body: dict) -> dict:
     deployment = store.get("deployment", deployment_id)
     if deployment is None or deployment["accountId"] != find_app(app_id)["accountId"]:
         raise not_found("Deployment", f"the account of app {app_id} has no deployment {deployment_id[:64]!r}")
-    if deployment["status"] != "registered":
-        raise bad_request(f"Deployment {deployment_id} is {deployment['status']}; "
-                          "a WhatsApp integration needs a registered deployment")
     in_use = deployment.get("integrationId")
     if in_use is not None and store.get("integration", in_use) is not None:
         raise bad_request(f"Deployment {deployment_id} is already used by integration {in_use}")
+    if deployment["status"] != "registered":
+        raise bad_request(f"Deployment {deployment_id} is {deployment['status']}; "
+                          "a WhatsApp integration needs a registered deployment")
     return deployment
 
 

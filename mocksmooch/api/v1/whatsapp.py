@@ -6,7 +6,8 @@ manage them, and each account sees its own.
 The mock runs no WhatsApp client and sends no SMS, so a deployment moves through its
 states at once:
 
-    create -> deployed --activate--> codeRequested --confirm (any 6 digits)--> registered
+    create -> unregistered --activate--> pending --confirm (any 6 digits)--> registered
+    (the `smooch` client's Deployment status values; `integrated` once an integration uses it)
 
 Record: `deployment` under the account: accountId, hosting, status, baseUrl?, username?,
 password? (never shown), callbackUrl?, callbackSecret?, phoneNumber?, method?,
@@ -38,7 +39,7 @@ def render_deployment(deployment: dict) -> dict:
     rendered = {"_id": deployment["id"], "status": deployment["status"], "hosting": deployment["hosting"]}
     if deployment["hosting"] == "self":
         rendered.update(baseUrl=deployment["baseUrl"], username=deployment["username"])
-    if deployment["status"] == "registered":  # "Only present once the deployment has been registered."
+    if deployment["status"] in ("registered", "integrated"):  # "Only present once ... registered."
         rendered["phoneNumber"] = deployment["phoneNumber"]
     for name in ("callbackUrl", "callbackSecret", "integrationId", "appId"):
         if deployment.get(name) is not None:
@@ -61,7 +62,7 @@ def create_deployment():
     if hosting not in HOSTINGS:
         raise bad_request(f"hosting should be equal to one of the allowed values: {', '.join(HOSTINGS)}")
     deployment = {"id": ids.object_id(), "accountId": principal().account_id, "hosting": hosting,
-                  "status": "deployed", "createdAt": rfc3339(mock().clock.now())}
+                  "status": "unregistered", "createdAt": rfc3339(mock().clock.now())}
     for name in SELF_HOSTED_FIELDS:
         value = field(body, name, str, required=hosting == "self", non_empty=True)
         if value is not None and hosting != "self":
@@ -115,9 +116,9 @@ def activate_phone_number(deployment_id):
     method = field(body, "method", str, required=True)
     if method not in METHODS:
         raise bad_request(f"method should be equal to one of the allowed values: {', '.join(METHODS)}")
-    if deployment["status"] not in ("deployed", "codeRequested"):
-        raise bad_request(f"Deployment is {deployment['status']}; only a deployed deployment can be activated")
-    deployment.update(status="codeRequested", phoneNumber=phone_number, method=method)
+    if deployment["status"] not in ("unregistered", "pending"):
+        raise bad_request(f"Deployment is {deployment['status']}; only an unregistered deployment can be activated")
+    deployment.update(status="pending", phoneNumber=phone_number, method=method)
     mock().store.update("deployment", deployment)
     return jsonify({"deployment": render_deployment(deployment)})
 
@@ -132,7 +133,7 @@ def confirm_code(deployment_id):
     code = field(body, "code", str, required=True)
     if not CODE.match(code):
         raise bad_request("code must be the 6 digits WhatsApp sent")
-    if deployment["status"] != "codeRequested":
+    if deployment["status"] != "pending":
         raise bad_request(f"Deployment is {deployment['status']}; no code was requested")
     deployment["status"] = "registered"
     mock().store.update("deployment", deployment)

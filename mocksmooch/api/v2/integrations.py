@@ -105,9 +105,10 @@ def create_integration(app_id):
 @v2.get("/apps/<app_id>/integrations")
 @requires("account", "app")
 def list_integrations(app_id):
-    # OAuth authorizations are integrations inside the mock (their tokens act as them), but
-    # no integration schema of the spec describes them, and the official client cannot read them.
-    integrations = [i for i in mock().store.children("integration", app_id) if not i.get("oauthClientId")]
+    # OAuth authorizations are integrations inside the mock (their tokens act as them), and
+    # v1.1 creates types v2 does not know: no v2 schema describes them, the official client
+    # cannot read them.
+    integrations = [i for i in mock().store.children("integration", app_id) if rules.shown_in_v2(i)]
     types = query_object("filter").get("types")
     if types is not None:
         wanted = {name.strip() for name in types.split(",") if name.strip()}
@@ -119,9 +120,9 @@ def list_integrations(app_id):
 @requires("account", "app")
 def get_integration(app_id, integration_id):
     integration = find_integration(app_id, integration_id)
-    if integration.get("oauthClientId"):
+    if not rules.shown_in_v2(integration):
         raise ApiError(404, "integration_not_found", "Integration not found",
-                       f"{integration_id} is an OAuth authorization, not listed among integrations")
+                       f"{integration_id} is an OAuth authorization or a v1.1-only type, not a v2 integration")
     return jsonify({"integration": render_integration(integration)})
 
 
