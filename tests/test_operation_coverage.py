@@ -530,3 +530,27 @@ def test_app_less_v1_forms_refuse_account_credentials(api, method, path, spec):
     response = api.request(method, url, auth=basic(api.key("Acme")), json={} if method != "GET" else None)
     assert response.status_code == 403
     assert response.json() == {"error": {"code": "forbidden", "description": "Forbidden"}}
+
+
+# --- the scopes each v2 route declares are its operation's security block --------------------------
+
+def _shape(path: str) -> str:
+    return re.sub(r"\{[^}]+\}", "{}", path)
+
+
+def declared_policies() -> dict[tuple[str, str], str]:
+    """(method, path shape) -> scopes, from docs/routes.md, which a test keeps equal to the
+    policies the routes declare (`mocksmooch routes --markdown`)."""
+    table = (Path(__file__).parent.parent / "docs" / "routes.md").read_text()
+    rows = re.findall(r"^\| `(\w+)` \| `(/[^`]*)` \| (.*) \|$", table, re.MULTILINE)
+    return {(method, _shape(path)): who for method, path, who in rows}
+
+
+@pytest.mark.parametrize("method, path, spec", V2, ids=[f"{m} {p}" for m, p, _ in V2])
+def test_every_v2_route_declares_the_scopes_of_its_security_block(method, path, spec):
+    declared = declared_policies()[(method, _shape(path))]
+    expected = v2_scopes(spec)
+    if path == "/v2/tokenInfo" or not expected:
+        assert declared == "none"  # `security: []`: the route reads the token itself, if any
+    else:
+        assert set(declared.split(", ")) == expected
