@@ -14,15 +14,17 @@ from typing import Any, Mapping
 from flask import Flask, g, request
 from werkzeug.exceptions import HTTPException
 
-from . import auth, fixtures
+from . import auth, cors, fixtures
 from .api.errors import ApiError, auth_error_response, error_response
 from .api.media import media
 from .api.oauth import oauth
+from .api.sdk import sdk
 from .api.v1 import v1
 from .api.v2 import v2
 from .clock import Clock, parse_rfc3339, rfc3339
 from .control import control
 from .core import ConfigError, Mock
+from .dashboard import dashboard
 from .journal import Journal
 from .store import Store
 
@@ -33,6 +35,8 @@ DEFAULTS: dict[str, Any] = {
     "JWT_LEEWAY": 0,        # seconds of grace on exp / nbf; the real service gives none
     "JOURNAL_SIZE": 1000,   # requests kept by the journal
     "MESSAGE_LIMIT": 30000,  # messages a conversation holds before 423, as the real service
+    "CORS": "dev",          # dev: CORS headers on every response; production: as the real service
+    "CORS_ORIGINS": "*",    # comma-separated origins allowed to call from a browser; * is any
 }
 
 log = logging.getLogger("mocksmooch.requests")
@@ -51,10 +55,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(v1, url_prefix="/v1.1")
     app.register_blueprint(v1, url_prefix="/v1", name="v1_alias")
     app.register_blueprint(oauth)
+    app.register_blueprint(sdk)
     app.register_blueprint(media)
     app.register_blueprint(control)
+    app.register_blueprint(dashboard)
     _register_error_handlers(app)
     _register_journal(app)
+    cors.install(app)
     return app
 
 
@@ -156,15 +163,28 @@ def _register_journal(app: Flask) -> None:
             "auth": outcome,
             "durationMs": round(elapsed_ms, 3),
         }
-        if not request.path.startswith("/_mocksmooch/"):
+        if not _is_control(request.path):
             mock.journal.record(entry)
-        if request.path == "/_mocksmooch/health":
-            return response  # probed every few seconds by container health checks: not worth a line
+        if request.method == "GET" and _is_polled(request.path):
+            return response  # health checks and the dashboard's refreshes: not worth a line each
         log.info("%s %s %s %s%s (%.1f ms)", request.method, request.full_path.rstrip("?"),
                  response.status_code, outcome["outcome"],
                  f": {outcome['reason']}" if outcome.get("reason") else "", elapsed_ms,
                  extra={"entry": entry})
         return response
+
+
+def _is_control(path: str) -> bool:
+    """The mock's own surface (control API, dashboard): not part of what the journal records."""
+    return path == "/_mocksmooch" or path.startswith("/_mocksmooch/")
+
+
+# GETs that container health checks and an open dashboard repeat every second or so.
+_POLLED = ("/_mocksmooch/health", "/_mocksmooch/clock", "/_mocksmooch/requests", "/_mocksmooch/assets/")
+
+
+def _is_polled(path: str) -> bool:
+    return path.startswith(_POLLED)
 
 
 def _reason_phrase(status: int) -> str:

@@ -516,5 +516,5 @@ def test_the_image_reads_an_inline_seed(installed):
         lines, _ = container.stop()
     finally:
         container.kill()
-    assert "(MOCKSMOOCH_FIXTURES_JSON)" in lines[0]
+    assert "(MOCKSMOOCH_FIXTURES_JSON, CORS dev)" in lines[0]
     assert any(line.startswith("GET /v2/apps 200 allowed: account key act_" + "d" * 24) for line in lines)

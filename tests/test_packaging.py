@@ -16,6 +16,7 @@ def test_wheel_ships_the_default_seed_and_serves_it(tmp_path):
     wheel = next(tmp_path.glob("mocksmooch-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
     assert "mocksmooch/seeds/default.json" in names and "mocksmooch/seeds/schema.json" in names
+    assert {"mocksmooch/dashboard/index.html", "mocksmooch/dashboard/chat.js"} <= set(names)
 
     target = tmp_path / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)],

@@ -47,6 +47,7 @@ _V1_AUTH = {
     auth.MissingKeyId: (401, "invalid_auth", "Invalid JWT header. Missing key id (kid)"),
     auth.InvalidClaims: (401, "invalid_auth", "Invalid JWT body. {detail}"),
     auth.ScopeNotAllowed: (403, "forbidden", "Forbidden"),
+    auth.InvalidScope: (403, "forbidden", "Invalid scope"),  # the SDK API (auth/sdk.py)
     auth.AppMismatch: (400, "bad_request", "AppId in path does not match supplied credentials"),
     auth.AppNotFound: (404, "not_found", "App not found"),
     auth.UserMismatch: (403, "forbidden", "Forbidden"),
@@ -75,7 +76,7 @@ def error_response(status: int, code: str, text: str, reason: str | None = None)
     response = jsonify(body)
     response.status_code = status
     if reason:
-        response.headers[REASON_HEADER] = _header_safe(reason)
+        response.headers[REASON_HEADER] = header_safe(reason)
     return response
 
 
@@ -92,6 +93,6 @@ def auth_error_response(error: auth.AuthError) -> Response:
     return error_response(status, code, text, error.reason)
 
 
-def _header_safe(text: str) -> str:
+def header_safe(text: str) -> str:
     """Header values are latin-1 on the wire; keep the reason printable and bounded."""
     return text.encode("ascii", "backslashreplace").decode("ascii")[:512]

@@ -8,7 +8,7 @@ Every refusal is an AuthError subclass carrying the precise reason.
 from .authenticate import authenticate
 from .errors import (
     AppMismatch, AppNotFound, AuthenticationError, AuthError, AuthorizationError, ExpiredToken,
-    ImmatureToken, InvalidClaims, InvalidKey, InvalidToken, MissingKeyId, ScopeNotAllowed,
+    ImmatureToken, InvalidClaims, InvalidKey, InvalidScope, InvalidToken, MissingKeyId, ScopeNotAllowed,
     ServiceAccountMismatch, UserMismatch,
 )
 from .policy import PUBLIC, Policy, allow, authorize, check_service_account_filter
@@ -20,5 +20,5 @@ __all__ = [
     "Directory", "Key", "Principal", "KEY_PREFIXES", "VerifyOptions", "mint", "claims_for",
     "AuthError", "AuthenticationError", "InvalidKey", "InvalidToken", "ExpiredToken",
     "ImmatureToken", "MissingKeyId", "InvalidClaims", "AuthorizationError", "ScopeNotAllowed",
-    "AppMismatch", "AppNotFound", "UserMismatch", "ServiceAccountMismatch",
+    "AppMismatch", "AppNotFound", "UserMismatch", "ServiceAccountMismatch", "InvalidScope",
 ]

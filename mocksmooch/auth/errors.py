@@ -71,6 +71,11 @@ class AppNotFound(AuthorizationError):
     status = 404
 
 
+class InvalidScope(ScopeNotAllowed):
+    """The SDK API (/sdk) takes user credentials only; an app, account or integration
+    credential there gets v1's "Invalid scope" (observed on the SDK login)."""
+
+
 class UserMismatch(AuthorizationError):
     """An appUser / user credential names another user in the path."""
 

@@ -21,7 +21,8 @@ children), `alt` a second unique name within the parent.
     webhook                integration     -             appId, integrationId, target, triggers[],
                                                          includeFullUser, includeFullSource, secret, version
     user                   app             externalId    appId, externalId?, profile, metadata, signedUpAt,
-                                                         toBeRetained, identities[], zendeskId?
+                                                         toBeRetained, identities[], zendeskId?,
+                                                         sessionToken? (while an SDK user is anonymous)
     client                 user            -             appId, userId, type, status, integrationId?,
                                                          externalId?, lastSeen, linkedAt?, displayName?,
                                                          avatarUrl?, info, raw, linkRequest?

@@ -145,7 +145,7 @@ def get_messages(app_id, user_ref):
     """The 100 messages right before `before`, right after `after` (Unix timestamps in
     seconds, the messages at exactly that time excluded), else the 100 most recent; 404
     while the app user has no conversation."""
-    before, after = _timestamp_query("before"), _timestamp_query("after")
+    before, after = timestamp_query("before"), timestamp_query("after")
     if before is not None and after is not None:
         raise bad_request("before and after are mutually exclusive")
     user = app_user(app_id, user_ref)
@@ -161,9 +161,9 @@ def get_messages(app_id, user_ref):
     body = {"conversation": render_conversation(conversation, user),
             "messages": [render_message(messages[index]) for index in chosen]}
     if chosen and chosen[-1] < len(messages) - 1:
-        body["next"] = _page_link("after", stamps[chosen[-1]])
+        body["next"] = page_link("after", stamps[chosen[-1]])
     if chosen and chosen[0] > 0:
-        body["previous"] = _page_link("before", stamps[chosen[0]])
+        body["previous"] = page_link("before", stamps[chosen[0]])
     return jsonify(body)
 
 
@@ -439,7 +439,7 @@ def _form() -> dict:
         raise _too_large() from None
 
 
-def _timestamp_query(name: str) -> int | None:
+def timestamp_query(name: str) -> int | None:
     """A Unix timestamp in seconds (decimals allowed) as whole milliseconds."""
     text = request.args.get(name)
     if text is None:
@@ -453,7 +453,7 @@ def _timestamp_query(name: str) -> int | None:
     return round(value * 1000)
 
 
-def _page_link(name: str, milliseconds: int) -> str:
+def page_link(name: str, milliseconds: int) -> str:
     return f"{request.base_url}?{name}={milliseconds // 1000}.{milliseconds % 1000:03d}"
 
 
