@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 
 import jwt
@@ -77,6 +78,9 @@ def test_check_reports_json_paths(tmp_path):
 
 
 class Served:
+    """`mocksmooch serve` in a subprocess; its output is read as it comes (a full pipe
+    would block the server's logging, and with it every request)."""
+
     def __init__(self, env: dict, *args: str):
         self.port = free_port()
         env = {"MOCKSMOOCH_PORT": str(self.port), **env}
@@ -84,12 +88,20 @@ class Served:
                                         env={**os.environ, **env}, stdout=subprocess.PIPE,
                                         stderr=subprocess.STDOUT, text=True)
         self.url = f"http://127.0.0.1:{self.port}"
+        self._lines: list[str] = []
+        self._reader = threading.Thread(target=lambda: self._lines.extend(self.process.stdout), daemon=True)
+        self._reader.start()
+
+    @property
+    def output(self) -> str:
+        return "".join(self._lines)
 
     def wait_healthy(self) -> None:
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise AssertionError(f"server exited: {self.process.stdout.read()}")
+                self._reader.join(5)
+                raise AssertionError(f"server exited: {self.output}")
             try:
                 if requests.get(self.url + "/_mocksmooch/health", timeout=1).status_code == 200:
                     return
@@ -100,7 +112,9 @@ class Served:
     def stop(self) -> str:
         """SIGTERM, as a container runtime stops it: a clean exit 0."""
         self.process.terminate()
-        output, _ = self.process.communicate(timeout=10)
+        self.process.wait(timeout=10)
+        self._reader.join(5)
+        output = self.output
         assert self.process.returncode == 0, output
         assert "SIGTERM received, stopped" in output.splitlines()[-1]
         return output
