@@ -31,7 +31,8 @@ COPY mocksmooch/ /src/mocksmooch/
 
 # A regular (not editable) install into its own venv, apart from the base image's packages.
 RUN python -m venv /opt/mocksmooch \
- && /opt/mocksmooch/bin/pip install /src
+ && /opt/mocksmooch/bin/pip install /src \
+ && mkdir /state && chown 10001:10001 /state
 ENV PATH=/opt/mocksmooch/bin:$PATH
 
 # Configuration is by env only (README: "In CI and docker-compose"). Inside a container the

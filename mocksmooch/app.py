@@ -11,11 +11,11 @@ import time
 from http import HTTPStatus
 from typing import Any, Mapping
 
-from flask import Flask, g, request
+from flask import Flask, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from . import auth, cors, fixtures
-from .api.errors import ApiError, auth_error_response, error_response
+from . import auth, cors, faults, fixtures
+from .api.errors import REASON_HEADER, ApiError, auth_error_response, error_response
 from .api.media import media
 from .api.oauth import oauth
 from .api.sdk import sdk
@@ -26,7 +26,7 @@ from .control import control
 from .core import ConfigError, Mock
 from .dashboard import dashboard
 from .journal import Journal
-from .store import Store
+from .store import StateFileError, Store
 
 DEFAULTS: dict[str, Any] = {
     "FIXTURES": None,       # a fixture file; None is the packaged default seed
@@ -37,6 +37,7 @@ DEFAULTS: dict[str, Any] = {
     "MESSAGE_LIMIT": 30000,  # messages a conversation holds before 423, as the real service
     "CORS": "dev",          # dev: CORS headers on every response; production: as the real service
     "CORS_ORIGINS": "*",    # comma-separated origins allowed to call from a browser; * is any
+    "STATE": None,          # SQLite file the state persists in across restarts; None: memory only
 }
 
 log = logging.getLogger("mocksmooch.requests")
@@ -61,6 +62,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(dashboard)
     _register_error_handlers(app)
     _register_journal(app)
+    _register_faults(app)
     cors.install(app)
     return app
 
@@ -76,8 +78,12 @@ def build_mock(config: Mapping[str, Any]) -> Mock:
         seed = fixtures.load(config.get("FIXTURES") or None)
     _setting(config, "MESSAGE_LIMIT", _at_least_one)
     start = config.get("CLOCK_START")
+    try:
+        store = Store(seed, path=config.get("STATE") or None)
+    except StateFileError as error:
+        raise ConfigError(str(error)) from None
     return Mock(
-        store=Store(seed),
+        store=store,
         clock=Clock(start=_setting(config, "CLOCK_START", parse_rfc3339) if start else None),
         journal=Journal(_setting(config, "JOURNAL_SIZE", _at_least_one)),
         verify_options=auth.VerifyOptions(leeway=_setting(config, "JWT_LEEWAY", _seconds)),
@@ -111,7 +117,7 @@ def route_table(app: Flask) -> list[tuple[str, str, str]]:
         if rule.endpoint.startswith(("v1_alias.", "static")):
             continue
         policy = getattr(app.view_functions[rule.endpoint], "policy", None)
-        who = str(policy) if policy is not None else "no credentials (control API)"
+        who = str(policy) if policy is not None else "control API (MOCKSMOOCH_ADMIN_TOKEN, when set)"
         path = rule.rule.replace("<", "{").replace(">", "}")
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             rows.append((method, path, who))
@@ -163,15 +169,70 @@ def _register_journal(app: Flask) -> None:
             "auth": outcome,
             "durationMs": round(elapsed_ms, 3),
         }
+        fault = g.get("fault")
+        if fault is not None:  # injected by a fault rule (mocksmooch.faults)
+            entry["fault"] = fault
+            if fault.get("drop"):
+                entry["status"] = None  # no response was sent
         if not _is_control(request.path):
             mock.journal.record(entry)
         if request.method == "GET" and _is_polled(request.path):
             return response  # health checks and the dashboard's refreshes: not worth a line each
-        log.info("%s %s %s %s%s (%.1f ms)", request.method, request.full_path.rstrip("?"),
-                 response.status_code, outcome["outcome"],
+        log.info("%s %s %s %s%s (%.1f ms)%s", request.method, request.full_path.rstrip("?"),
+                 "dropped" if entry["status"] is None else entry["status"], outcome["outcome"],
                  f": {outcome['reason']}" if outcome.get("reason") else "", elapsed_ms,
-                 extra={"entry": entry})
+                 f" [fault {fault['id']}]" if fault else "", extra={"entry": entry})
         return response
+
+
+def _register_faults(app: Flask) -> None:
+    """Fault rules (mocksmooch.faults, managed at /_mocksmooch/faults) strike here, before
+    routing and authentication, as a gateway in front of the API would.  The journal entry
+    of a request a rule hit carries `fault`: the rule's id and what it did."""
+    mock: Mock = app.extensions["mocksmooch"]
+
+    @app.before_request
+    def inject_fault():
+        preflight = request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers
+        rule = mock.faults.decide(request.method, request.path,
+                                  faults.credential_key_id(request.headers.get("Authorization")),
+                                  preflight=preflight)
+        if rule is None:
+            return None
+        g.fault = rule.mark()
+        if rule.delay:
+            time.sleep(rule.delay)
+        if rule.drop:
+            return _DroppedConnection()
+        if rule.status is None:
+            return None  # only slow: the request goes on as usual
+        return _fault_response(rule)
+
+
+def _fault_response(rule: faults.Rule) -> Response:
+    """The rule's status and body; without a body, the error envelope of the path's API version."""
+    reason = f"fault {rule.id} injected"
+    if rule.body is None:
+        code, title = faults.default_error(rule.status)
+        response = error_response(rule.status, code, title, reason)
+    elif isinstance(rule.body, str):
+        response = Response(rule.body, status=rule.status,
+                            content_type=rule.content_type or "text/plain; charset=utf-8")
+    else:
+        response = jsonify(rule.body)
+        response.status_code = rule.status
+    response.headers[REASON_HEADER] = reason
+    if rule.retry_after is not None:
+        response.headers["Retry-After"] = str(rule.retry_after)
+    return response
+
+
+class _DroppedConnection(Response):
+    """Goes through the after-request hooks (the journal) like any response, then, instead of
+    being sent, closes the connection (faults.drop_connection)."""
+
+    def __call__(self, environ, start_response):
+        faults.drop_connection(environ)
 
 
 def _is_control(path: str) -> bool:

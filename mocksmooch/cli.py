@@ -53,6 +53,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--cors-origins", metavar="ORIGINS",
                        help="comma-separated origins browsers may call from, e.g. http://localhost:3000; "
                             "* reflects any Origin (env MOCKSMOOCH_CORS_ORIGINS, default *)")
+    serve.add_argument("--state", metavar="FILE",
+                       help="keep the state in this SQLite file, across restarts; a new file is seeded, "
+                            "an existing one kept (env MOCKSMOOCH_STATE, default: in memory only)")
     serve.set_defaults(run=_serve)
 
     health = commands.add_parser("healthcheck", help="exit 0 if the server answers its health route")
@@ -142,6 +145,7 @@ def _serve(args) -> int:
     import waitress
 
     from .app import create_app
+    from .control import admin_token, open_control_api_warning
 
     host = args.host or _env("MOCKSMOOCH_HOST", DEFAULT_HOST)
     port = args.port if args.port is not None else _env_port()
@@ -149,7 +153,8 @@ def _serve(args) -> int:
     logs.configure(args.log_format or _env("MOCKSMOOCH_LOG_FORMAT", "text", _log_format))
     cors = args.cors or _env("MOCKSMOOCH_CORS", "dev", _cors_mode)
     cors_origins = args.cors_origins if args.cors_origins is not None else _env("MOCKSMOOCH_CORS_ORIGINS", "*")
-    app = create_app({"FIXTURES": args.fixtures, "CORS": cors, "CORS_ORIGINS": cors_origins})
+    state = args.state or _env("MOCKSMOOCH_STATE", None)
+    app = create_app({"FIXTURES": args.fixtures, "CORS": cors, "CORS_ORIGINS": cors_origins, "STATE": state})
     try:
         server = waitress.create_server(app, host=host, port=port, threads=threads, ident="mocksmooch")
     except OSError as error:
@@ -167,8 +172,11 @@ def _serve(args) -> int:
     seed = args.fixtures or ("MOCKSMOOCH_FIXTURES_JSON" if os.environ.get("MOCKSMOOCH_FIXTURES_JSON")
                              else "default seed")
     logging.getLogger("mocksmooch").info(
-        "mocksmooch %s on http://%s:%s (%s, CORS %s); dashboard: /_mocksmooch/, keys: `mocksmooch keys`",
-        __version__, host, server.effective_port, seed, app.config["CORS"])
+        "mocksmooch %s on http://%s:%s (%s, CORS %s), state %s; dashboard: /_mocksmooch/, keys: `mocksmooch keys`",
+        __version__, host, server.effective_port, seed, app.config["CORS"], f"in {state}" if state else "in memory")
+    exposed = open_control_api_warning(host, admin_token(app.config))
+    if exposed:
+        logging.getLogger("mocksmooch").warning("mocksmooch: warning: %s", exposed)
     try:
         server.run()
     finally:

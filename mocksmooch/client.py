@@ -10,15 +10,22 @@ the same against a server in this process and against a service container.
     jwt = mock.token(key=key, scope="user", user="alice", expires_in=60)
     mock.clock.advance(61)
     mock.requests.assert_called("GET", "/v2/apps/*/users/alice", status=401)
+    mock.faults.add(method="POST", path="/v2/apps/*/conversations/*/messages", status=429,
+                    retry_after=2, times=1)
+
+A server started with MOCKSMOOCH_ADMIN_TOKEN wants that token on every control call: the
+handle sends the one in its own environment (or `admin_token=`).
 """
 from __future__ import annotations
 
 import difflib
 import fnmatch
 import json
+import os
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterator
 from urllib.error import HTTPError
+from urllib.parse import quote
 from urllib.request import Request, urlopen
 
 
@@ -32,12 +39,18 @@ class ControlError(Exception):
         self.body = body
 
 
+ADMIN_TOKEN_VARIABLE = "MOCKSMOOCH_ADMIN_TOKEN"
+ADMIN_TOKEN_HEADER = "X-Mocksmooch-Admin-Token"
+
+
 class MockSmooch:
-    def __init__(self, url: str, *, timeout: float = 10.0):
+    def __init__(self, url: str, *, timeout: float = 10.0, admin_token: str | None = None):
         self.url = url.rstrip("/")
         self.timeout = timeout
+        self.admin_token = admin_token or os.environ.get(ADMIN_TOKEN_VARIABLE) or None
         self.clock = Clock(self)
         self.requests = Requests(self)
+        self.faults = Faults(self)
         self._seed: dict | None = None
 
     # --- control API calls ---------------------------------------------------------------
@@ -45,8 +58,10 @@ class MockSmooch:
     def call(self, method: str, path: str, body: dict | None = None) -> Any:
         """One control API call; the decoded JSON answer, or ControlError."""
         data = None if body is None else json.dumps(body).encode()
-        request = Request(f"{self.url}/_mocksmooch{path}", data=data, method=method,
-                          headers={"Content-Type": "application/json"})
+        headers = {"Content-Type": "application/json"}
+        if self.admin_token:
+            headers[ADMIN_TOKEN_HEADER] = self.admin_token
+        request = Request(f"{self.url}/_mocksmooch{path}", data=data, method=method, headers=headers)
         try:
             with urlopen(request, timeout=self.timeout) as response:
                 return json.load(response)
@@ -224,6 +239,72 @@ class Clock:
 
     def unfreeze(self) -> datetime:
         return self._state(self._mock.call("POST", "/clock", {"freeze": False}))
+
+
+class Faults:
+    """Fault rules: make the API answer errors, slowly, or not at all, to test retry logic.
+
+        rule = mock.faults.add(method="POST", path="/v2/apps/*/conversations/*/messages",
+                               status=429, retry_after=2, times=1)
+        ...  # your code retries
+        assert mock.faults.get(rule)["fired"] == 1
+
+    Rules are dicts as the control API shows them (`id`, `fired`, `remaining`, ...); `get` and
+    `delete` take a rule or its id.  Reset clears them.
+    """
+
+    def __init__(self, mock: MockSmooch):
+        self._mock = mock
+
+    def add(self, method: str = "*", path: str = "*", *, key: str | dict | None = None,
+            status: int | None = None, body: Any = None, content_type: str | None = None,
+            retry_after: int | None = None, delay: float | timedelta | None = None, drop: bool = False,
+            times: int | None = None, probability: float | None = None, seed: int | None = None) -> dict:
+        """A rule for requests with `method` ("*": any) to paths matching `path` (a glob, as in
+        `requests.find`), optionally only those whose credential names `key` (a key, a key id,
+        or a seeded owner's name).  It answers `status` (with `body`, default the API's error
+        envelope, and a `Retry-After` header), after `delay` seconds (alone: a slow but normal
+        response), or drops the connection; `times` times at most, each time with
+        `probability` (from a generator seeded with `seed`, so runs repeat)."""
+        rule: dict[str, Any] = {"method": method, "path": path}
+        if key is not None:
+            if isinstance(key, dict):
+                rule["keyId"] = key["id"]
+            else:
+                rule["keyId"] = self._mock.keys[key]["id"] if key in self._mock.keys else key
+        if isinstance(delay, timedelta):
+            delay = delay.total_seconds()
+        for name, value in (("status", status), ("body", body), ("contentType", content_type),
+                            ("retryAfter", retry_after), ("delay", delay), ("times", times),
+                            ("probability", probability), ("seed", seed)):
+            if value is not None:
+                rule[name] = value
+        if drop:
+            rule["drop"] = True
+        return self._mock.call("POST", "/faults", rule)["fault"]
+
+    def all(self) -> list[dict]:
+        return self._mock.call("GET", "/faults")["faults"]
+
+    def __iter__(self) -> Iterator[dict]:
+        return iter(self.all())
+
+    def __len__(self) -> int:
+        return len(self.all())
+
+    def get(self, rule: str | dict) -> dict:
+        return self._mock.call("GET", f"/faults/{_rule_id(rule)}")["fault"]
+
+    def delete(self, rule: str | dict) -> dict:
+        """Remove a rule; its last state (how often it fired)."""
+        return self._mock.call("DELETE", f"/faults/{_rule_id(rule)}")["fault"]
+
+    def clear(self) -> None:
+        self._mock.call("DELETE", "/faults")
+
+
+def _rule_id(rule: str | dict) -> str:
+    return quote(rule["id"] if isinstance(rule, dict) else str(rule), safe="")
 
 
 class Requests:

@@ -5,9 +5,13 @@ clock, mint tokens with the seeded keys, read what was seeded and what was reque
 """
 from __future__ import annotations
 
+import hmac
+import ipaddress
 import math
+import os
+import socket
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, current_app, jsonify, request
 
 from . import fixtures
 from .api.errors import ApiError
@@ -16,6 +20,7 @@ from .api.bodies import json_body
 from .auth.principal import SIGNABLE_SCOPES
 from .clock import parse_rfc3339, rfc3339
 from .core import UnknownKey
+from .faults import FaultError
 
 control = Blueprint("control", __name__, url_prefix="/_mocksmooch")
 
@@ -25,6 +30,85 @@ LAST_WRITABLE_SECOND = 253402300799  # 9999-12-31T23:59:59Z
 
 def _bad(message: str) -> ApiError:
     return ApiError(400, "bad_request", message)
+
+
+# --- the admin token (MOCKSMOOCH_ADMIN_TOKEN) -------------------------------------------------
+#
+# Anyone who reaches the control API can mint tokens with every seeded key and read their
+# secrets, so a mock reachable beyond this machine should be given a token.  It travels in a
+# header of its own, never in Authorization, so it cannot be mistaken for (or logged as) a
+# Smooch credential.  The pages of the dashboard are static and stay open; their calls to
+# the control API need the token like any other caller's.
+
+ADMIN_TOKEN_HEADER = "X-Mocksmooch-Admin-Token"
+ADMIN_TOKEN_VARIABLE = "MOCKSMOOCH_ADMIN_TOKEN"
+OPEN_ROUTES = {"control.health"}  # what container health checks call, without credentials
+
+
+def admin_token(config) -> str | None:
+    """The configured admin token, or None.  Flask reads MOCKSMOOCH_* variables as JSON when
+    they parse (`123` becomes a number), so a token that is not a string is read raw."""
+    value = config.get("ADMIN_TOKEN")
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        value = os.environ.get(ADMIN_TOKEN_VARIABLE) or str(value)
+    return value
+
+
+@control.before_request
+def require_admin_token():
+    expected = admin_token(current_app.config)
+    if expected is None or request.endpoint in OPEN_ROUTES:
+        return None
+    sent = request.headers.get(ADMIN_TOKEN_HEADER)
+    if sent is None:
+        raise ApiError(401, "unauthorized",
+                       f"the control API needs the admin token ({ADMIN_TOKEN_VARIABLE}) "
+                       f"in the {ADMIN_TOKEN_HEADER} header",
+                       f"no {ADMIN_TOKEN_HEADER} header")
+    # Header values reach WSGI as latin-1.  A client sends a non-ASCII token as UTF-8 bytes
+    # (curl, requests) or as latin-1 (a browser's fetch): either matches, in constant time.
+    as_utf8 = hmac.compare_digest(sent.encode("latin-1", "replace"), expected.encode("utf-8"))
+    as_latin1 = hmac.compare_digest(sent.encode("utf-8"), expected.encode("utf-8"))
+    if not (as_utf8 or as_latin1):
+        raise ApiError(401, "unauthorized", f"the {ADMIN_TOKEN_HEADER} header is not the admin token",
+                       f"{ADMIN_TOKEN_HEADER} does not match {ADMIN_TOKEN_VARIABLE}")
+    return None
+
+
+def is_loopback(host: str) -> bool:
+    """127.0.0.0/8, ::1 and localhost: addresses only this machine can reach.  Another name
+    is loopback if everything it resolves to is (`127.1` too); one that does not resolve is not."""
+    host = host.strip().strip("[]").lower()
+    if host in ("localhost", "localhost.") or host.endswith(".localhost"):
+        return True
+    if not host:
+        return False  # all interfaces
+    try:
+        addresses = [ipaddress.ip_address(host.split("%", 1)[0])]
+    except ValueError:
+        try:
+            addresses = [ipaddress.ip_address(info[4][0].split("%", 1)[0])
+                         for info in socket.getaddrinfo(host, None)]
+        except (OSError, ValueError, UnicodeError):
+            return False
+    return bool(addresses) and all(_loopback_address(address) for address in addresses)
+
+
+def _loopback_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    mapped = getattr(address, "ipv4_mapped", None)  # ::ffff:127.0.0.1
+    return address.is_loopback or bool(mapped and mapped.is_loopback)
+
+
+def open_control_api_warning(host: str, token: str | None) -> str | None:
+    """The warning `mocksmooch serve` logs when it listens beyond loopback with the control
+    API open to all, or None."""
+    if token or is_loopback(host):
+        return None
+    return (f"the control API (/_mocksmooch/) is open to anyone who can reach {host}: it mints "
+            f"tokens with every seeded key and shows their secrets. Set {ADMIN_TOKEN_VARIABLE} "
+            f"to require a token, or listen on 127.0.0.1")
 
 
 @control.get("/health")
@@ -128,6 +212,17 @@ def seeded_fixtures():
     return jsonify(mock().store.seed)
 
 
+@control.get("/openapi.json")
+def openapi_document():
+    """The OpenAPI document of every route this server serves, with each route's security
+    (built from the route table by mocksmooch.openapi)."""
+    from flask import current_app, request
+
+    from . import openapi
+
+    return jsonify(openapi.document(current_app, server_url=request.host_url.rstrip("/")))
+
+
 @control.get("/requests")
 def list_requests():
     return jsonify({"requests": mock().journal.entries()})
@@ -153,3 +248,43 @@ def list_webhook_deliveries():
 def clear_webhook_deliveries():
     mock().webhooks.clear()
     return jsonify({"deliveries": [], "pending": 0})
+
+
+# --- fault injection (mocksmooch.faults) --------------------------------------------------------
+
+@control.get("/faults")
+def list_faults():
+    """Every rule, in the order they are tried, with how often each fired."""
+    return jsonify({"faults": mock().faults.rules()})
+
+
+@control.post("/faults")
+def add_fault():
+    try:
+        rule = mock().faults.add(json_body())
+    except FaultError as error:
+        raise _bad(str(error)) from None
+    return jsonify({"fault": rule.as_json()}), 201
+
+
+@control.get("/faults/<rule_id>")
+def get_fault(rule_id: str):
+    return jsonify({"fault": _fault_or_404(mock().faults.get(rule_id), rule_id)})
+
+
+@control.delete("/faults/<rule_id>")
+def delete_fault(rule_id: str):
+    """The rule's last state, with how often it fired."""
+    return jsonify({"fault": _fault_or_404(mock().faults.delete(rule_id), rule_id)})
+
+
+@control.delete("/faults")
+def clear_faults():
+    mock().faults.clear()
+    return jsonify({"faults": []})
+
+
+def _fault_or_404(rule: dict | None, rule_id: str) -> dict:
+    if rule is None:
+        raise ApiError(404, "fault_not_found", f"no fault rule {rule_id!r}; GET /_mocksmooch/faults lists them")
+    return rule

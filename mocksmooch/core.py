@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from . import auth
 from .clock import Clock
+from .faults import Faults
 from .journal import Journal
 from .store import Store
 from .webhooks import Webhooks
@@ -26,19 +27,21 @@ class Mock:
     journal: Journal = field(default_factory=Journal)
     verify_options: auth.VerifyOptions = field(default_factory=auth.VerifyOptions)
     webhooks: Webhooks = field(init=False)
+    faults: Faults = field(default_factory=Faults)
 
     def __post_init__(self) -> None:
         self.webhooks = Webhooks(self.store, self.clock)
 
     def reset(self, seed: dict | None = None) -> None:
-        """Seeded state, clock, journal and webhook deliveries back to the start, together:
-        requests wait on the store while it happens, so none sees the new state with the old
-        clock.  `seed` (a normalized seed) replaces the base seed until the next reset."""
+        """Seeded state, clock, journal, webhook deliveries and fault rules back to the start,
+        together: requests wait on the store while it happens, so none sees the new state with
+        the old clock.  `seed` (a normalized seed) replaces the base seed until the next reset."""
         with self.store.exclusive():
             self.store.reset(seed)
             self.clock.reset()
             self.journal.clear()
             self.webhooks.clear()
+            self.faults.reset()
 
     def mint(self, key_id: str, scope: str, *, user_id: str | None = None,
              external_id: str | None = None, expires_in: float | None = None) -> str:

@@ -26,3 +26,5 @@ def configure(log_format: str = "text") -> None:
     root.handlers[:] = [handler]
     root.setLevel(logging.INFO)
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+    # "Client disconnected while serving ..." at INFO: misleading when a fault rule dropped it.
+    logging.getLogger("waitress").setLevel(logging.WARNING)

@@ -3,14 +3,22 @@
 Records of every kind live in one SQLite table as JSON bodies, indexed by what the API
 looks them up by: kind and id, the owning record (`parent`: the app of a user, the account
 of an app), an optional second unique name within the parent (`alt`: a user's externalId)
-and creation order (`seq`, for stable listing and cursors).  The database is in memory;
-the seeded state is kept as a pristine copy, so a reset is one SQLite backup: atomic and
-fast.
+and creation order (`seq`, for stable listing and cursors).
+
+The database is in memory by default.  Given a file (`mocksmooch serve --state FILE`), it
+lives there instead and survives restarts: WAL journal, every write committed before its
+response is sent, so a killed server loses nothing it acknowledged.  Either way the seeded
+state is kept as an in-memory pristine copy, and a reset is one SQLite backup of it onto the
+live database: one transaction, so readers (and a crash) see the old state or the new,
+never a mix.  Only the records persist: the journal, the clock and webhook deliveries are
+the running process's own.
 """
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import os
 import sqlite3
 import threading
 from collections import OrderedDict
@@ -20,6 +28,10 @@ from typing import Iterator
 from . import ids
 from .auth import Key
 
+log = logging.getLogger("mocksmooch.store")
+
+# `meta` says what a file is and which seed its records were built from (copied in by each
+# reset along with the records, so the two never disagree).
 _SCHEMA = """
 CREATE TABLE records (
     seq    INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -33,49 +45,120 @@ CREATE UNIQUE INDEX records_id ON records (kind, id);
 CREATE UNIQUE INDEX records_alt ON records (kind, parent, alt) WHERE alt IS NOT NULL;
 CREATE INDEX records_children ON records (kind, parent, seq);
 CREATE INDEX records_parent ON records (parent);
+CREATE TABLE meta (
+    name  TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
 """
+
+STATE_FORMAT = "mocksmooch state"
+STATE_VERSION = "1"  # bump when records written by an older version cannot be read as they are
+
+# WAL with synchronous=NORMAL: a commit is written to the WAL file (the OS holds it) before
+# the response goes out, so it survives the process being killed, SIGKILL included; only a
+# power loss or kernel crash could drop the last commits (never corrupt the file).  FULL
+# would add an fsync per write for that case, which a test double's state is not worth.
+SYNCHRONOUS = "NORMAL"
 
 
 class Conflict(Exception):
     """A record with the same id, or the same alt within its parent, exists already."""
 
 
+class StateFileError(Exception):
+    """A state file that cannot be used (not SQLite, corrupt, another program's, unwritable);
+    the message names the file and says why."""
+
+
+def fingerprint(seed: dict) -> str:
+    return hashlib.sha256(json.dumps(seed, sort_keys=True).encode()).hexdigest()
+
+
 class Store:
     """`base_seed` is what the mock started with and what a plain reset returns to; a reset
-    may also load another seed (a test's own fixture file), which stays until the next reset."""
+    may also load another seed (a test's own fixture file), which stays until the next reset.
+
+    `path`: keep the records in that SQLite file.  A missing or empty file is seeded; an
+    existing one is kept as it is (raises StateFileError if it cannot be used)."""
 
     PRISTINE_CACHE = 4  # seeded databases kept, so switching between a few seeds stays cheap
 
-    def __init__(self, seed: dict):
+    def __init__(self, seed: dict, path: str | os.PathLike | None = None):
         self.base_seed = seed
         self.seed = seed
+        self.path = None if path is None else os.fspath(path)
         self._lock = threading.RLock()
         self._depth = 0
         self._pristine: OrderedDict[str, sqlite3.Connection] = OrderedDict()
-        self._db = _connect()
-        self.reset()
+        if self.path is None:
+            self._db = _connect(":memory:")
+            self.reset()
+            return
+        self._db = _open_state_file(self.path)
+        try:
+            self._adopt_state_file()
+            _make_private(self.path)
+        except sqlite3.DatabaseError as error:
+            self._db.close()
+            raise _state_file_error(self.path, error) from None
+        except BaseException:
+            self._db.close()
+            raise
+
+    def _adopt_state_file(self) -> None:
+        """Seed a new file; keep an existing one's records, and the seed they came from
+        (what `GET /_mocksmooch/fixtures` shows) until the next reset."""
+        if not _tables(self._db):
+            self.reset()
+            return
+        meta = dict(self._db.execute("SELECT name, value FROM meta"))
+        if meta.get("version") != STATE_VERSION:
+            raise StateFileError(f"state file {self.path}: written in state format {meta.get('version')!r}, "
+                                 f"this mocksmooch reads {STATE_VERSION!r} (remove it to start over)")
+        try:
+            self.seed, seeded_from = json.loads(meta["seed"]), meta["seedFingerprint"]
+        except (KeyError, ValueError):
+            raise StateFileError(f"state file {self.path}: corrupt (its meta table lacks the seed); "
+                                 "remove it to start over from the seed") from None
+        if seeded_from != fingerprint(self.base_seed):
+            log.warning("mocksmooch: state file %s kept as it is, though its records grew from another seed "
+                        "than this start's fixtures (%s, not %s); POST /_mocksmooch/reset returns to this start's",
+                        self.path, seeded_from[:12], fingerprint(self.base_seed)[:12])
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+            for pristine in self._pristine.values():
+                pristine.close()
+            self._pristine.clear()
 
     def reset(self, seed: dict | None = None) -> None:
         """Back to a seed (the base seed by default), atomically: readers see the old state
-        or the new, never a mix."""
+        or the new, never a mix.  The backup writes the whole pristine copy in one step, i.e.
+        one write transaction on the live database (through the WAL in file mode), so a crash
+        mid-reset leaves the old state or the new one too."""
         seed = self.base_seed if seed is None else seed
         pristine = self._pristine_for(seed)
         with self._lock:
-            pristine.backup(self._db)
+            pristine.backup(self._db, pages=-1)
             self.seed = seed
 
     def _pristine_for(self, seed: dict) -> sqlite3.Connection:
-        fingerprint = hashlib.sha256(json.dumps(seed, sort_keys=True).encode()).hexdigest()
+        seed_fingerprint = fingerprint(seed)
         with self._lock:
-            if fingerprint in self._pristine:
-                self._pristine.move_to_end(fingerprint)
-                return self._pristine[fingerprint]
-        pristine = _connect()
+            if seed_fingerprint in self._pristine:
+                self._pristine.move_to_end(seed_fingerprint)
+                return self._pristine[seed_fingerprint]
+        pristine = _connect(":memory:")
         with pristine:
             pristine.executescript(_SCHEMA)
         _load_seed(pristine, seed)
+        with pristine:
+            pristine.executemany("INSERT INTO meta (name, value) VALUES (?, ?)", [
+                ("format", STATE_FORMAT), ("version", STATE_VERSION),
+                ("seedFingerprint", seed_fingerprint), ("seed", json.dumps(seed))])
         with self._lock:
-            self._pristine[fingerprint] = pristine
+            self._pristine[seed_fingerprint] = pristine
             while len(self._pristine) > self.PRISTINE_CACHE:
                 self._pristine.popitem(last=False)[1].close()
         return pristine
@@ -216,9 +299,74 @@ class Store:
         return self.get_by_alt("user", app_id, user_ref)
 
 
-def _connect() -> sqlite3.Connection:
+def _connect(target: str) -> sqlite3.Connection:
     # One connection shared by the server's threads, serialized by the store's lock.
-    return sqlite3.connect(":memory:", check_same_thread=False)
+    return sqlite3.connect(target, check_same_thread=False)
+
+
+def _open_state_file(path: str) -> sqlite3.Connection:
+    """Open (creating it owner-only: it holds key secrets) and check a state file; every way
+    it can fail becomes a StateFileError naming the file."""
+    try:
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    except OSError as error:
+        raise StateFileError(f"state file {path}: cannot create or open it ({error.strerror or error})") from None
+    try:
+        db = _connect(path)
+    except sqlite3.Error as error:
+        raise StateFileError(f"state file {path}: cannot open it ({error})") from None
+    try:
+        tables = _tables(db)  # the first read: says whether it is SQLite at all
+        if tables and not ({"records", "meta"} <= tables and db.execute(
+                "SELECT 1 FROM meta WHERE name = 'format' AND value = ?", (STATE_FORMAT,)).fetchone()):
+            # checked before anything is written: another program's database is left as it is
+            raise StateFileError(f"state file {path}: not a mocksmooch state file (a SQLite database "
+                                 "of something else); give another path")
+        if db.execute("PRAGMA journal_mode = WAL").fetchone()[0].lower() != "wal":
+            raise StateFileError(f"state file {path}: SQLite cannot use a write-ahead log for it")
+        db.execute(f"PRAGMA synchronous = {SYNCHRONOUS}")
+        problems = [row[0] for row in db.execute("PRAGMA quick_check")]
+        if problems != ["ok"]:
+            raise StateFileError(f"state file {path}: corrupt ({'; '.join(problems[:3])}); "
+                                 "remove it to start over from the seed")
+    except sqlite3.DatabaseError as error:
+        db.close()
+        raise _state_file_error(path, error) from None
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
+def _tables(db: sqlite3.Connection) -> set[str]:
+    return {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+
+
+def _state_file_error(path: str, error: sqlite3.DatabaseError) -> StateFileError:
+    if "not a database" in str(error):
+        what = "not a SQLite database"
+    elif "malformed" in str(error) or type(error) is sqlite3.DatabaseError:
+        what = "corrupt"
+    else:  # locked, read-only, I/O error: the file may be sound, but cannot be used as it is
+        return StateFileError(f"state file {path}: cannot use it ({error})")
+    return StateFileError(f"state file {path}: {what} ({error}); give another path, "
+                          "or remove it to start over from the seed")
+
+
+def _make_private(path: str) -> None:
+    """Take group and other access away from a state file that an older start, or someone
+    else, made with them, and from its -wal / -shm companions (SQLite gives those the main
+    file's mode)."""
+    for name in (path, path + "-wal", path + "-shm"):
+        try:
+            mode = os.stat(name).st_mode
+            if mode & 0o077:
+                os.chmod(name, mode & 0o700)
+        except FileNotFoundError:
+            pass
+        except OSError as error:
+            log.warning("mocksmooch: cannot make %s private to its owner (%s): it holds key secrets",
+                        name, error.strerror or error)
 
 
 def _insert(db: sqlite3.Connection, kind: str, body: dict, parent: str | None, alt: str | None) -> None:

@@ -6,6 +6,7 @@ before each test.
 from __future__ import annotations
 
 import base64
+import os
 from dataclasses import dataclass
 
 import pytest
@@ -32,8 +33,9 @@ class Api:
         return self.request("POST", path, **kwargs)
 
     def token(self, key_id: str, scope: str, **claims) -> str:
-        response = requests.post(f"{self.url}/_mocksmooch/tokens",
-                                 json={"keyId": key_id, "scope": scope, **claims}, timeout=10)
+        admin = os.environ.get("MOCKSMOOCH_ADMIN_TOKEN")
+        response = requests.post(f"{self.url}/_mocksmooch/tokens", json={"keyId": key_id, "scope": scope, **claims},
+                                 headers={"X-Mocksmooch-Admin-Token": admin} if admin else {}, timeout=10)
         assert response.status_code == 200, response.text
         return response.json()["jwt"]
 

@@ -40,8 +40,9 @@ DOCKERFILE = ROOT / "Dockerfile"
 
 # What the official python:3.x-slim images set themselves, under the Dockerfile's own ENV.
 BASE_IMAGE_ENV = {"PATH": "/usr/local/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"}
-# RUN commands that only shape the image (its user); the replay checks them but runs nothing.
-IMAGE_ONLY_COMMANDS = {"groupadd", "useradd"}
+# RUN commands that only shape the image (its user, the state volume's directory); the replay
+# checks them but runs nothing.
+IMAGE_ONLY_COMMANDS = {"groupadd", "useradd", "mkdir", "chown"}
 
 
 # --- reading a Dockerfile ---------------------------------------------------------------------

@@ -1,6 +1,8 @@
 """Reading request bodies and query strings, with the real API's 400s."""
 from __future__ import annotations
 
+import json
+import math
 from typing import Any
 
 from flask import request
@@ -18,12 +20,30 @@ def json_body() -> dict:
     if not raw.strip():
         return {}
     try:
-        body = request.get_json(force=True, silent=False)
+        body = strict_json(raw)
     except Exception:
         raise bad_request("Request body is not valid JSON") from None
     if not isinstance(body, dict):
         raise bad_request("Request body must be a JSON object")
     return body
+
+
+def strict_json(text: str | bytes) -> Any:
+    """JSON as the real service's parser reads it: NaN and Infinity are not JSON, and a
+    number too large for a double (1e400) is refused too, rather than stored as an
+    infinity that no client could read back (raises ValueError, RecursionError)."""
+    return json.loads(text, parse_constant=_not_json, parse_float=_finite)
+
+
+def _not_json(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text[:32]} is out of range")
+    return value
 
 
 def field(body: dict, name: str, kind: type | tuple[type, ...], *, required: bool = False,

@@ -8,6 +8,8 @@ the precise reason goes to the X-Mocksmooch-Reason header, never into the body.
 """
 from __future__ import annotations
 
+import re
+
 from flask import Response, jsonify, request
 
 from .. import auth
@@ -94,5 +96,10 @@ def auth_error_response(error: auth.AuthError) -> Response:
 
 
 def header_safe(text: str) -> str:
-    """Header values are latin-1 on the wire; keep the reason printable and bounded."""
-    return text.encode("ascii", "backslashreplace").decode("ascii")[:512]
+    """Header values are latin-1 on the wire and end at a line break; keep the reason
+    printable ASCII (control characters escaped, as reasons quote the request) and bounded."""
+    escaped = text.encode("ascii", "backslashreplace").decode("ascii")
+    return _CONTROL.sub(lambda match: f"\\x{ord(match.group()):02x}", escaped)[:512]
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")

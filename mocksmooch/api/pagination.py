@@ -22,7 +22,7 @@ def query_object(name: str) -> dict[str, str]:
     if encoded is not None:
         try:
             decoded = json.loads(encoded)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: `page=[[[[...`, nested too deeply
             decoded = None
         if not isinstance(decoded, dict):
             raise ApiError(400, "bad_request", "Invalid query parameters",

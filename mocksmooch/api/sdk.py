@@ -27,7 +27,6 @@ the SDK generates) with its own `sdk` client record, as in the seed.
 from __future__ import annotations
 
 import functools
-import json
 import math
 
 from flask import Blueprint, g, jsonify, request
@@ -37,7 +36,7 @@ from ..auth import sdk as rules
 from ..clock import parse_rfc3339, rfc3339
 from ..domain import conversations as domain
 from ..domain.integrations import render_fields
-from .bodies import field, json_body
+from .bodies import field, json_body, strict_json
 from .errors import ApiError, bad_request
 from .guard import mock
 from .v1 import channels, not_found, with_status
@@ -668,8 +667,8 @@ def _json_form_field(name: str) -> dict | None:
     if text is None:
         return None
     try:
-        value = json.loads(text)
-    except ValueError:
+        value = strict_json(text)
+    except (ValueError, RecursionError):
         raise bad_request(f"{name} should be a JSON object") from None
     if not isinstance(value, dict):
         raise bad_request(f"{name} should be a JSON object")

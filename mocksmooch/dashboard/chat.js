@@ -58,13 +58,46 @@ function guarded(action) {
   };
 }
 
+// With MOCKSMOOCH_ADMIN_TOKEN set, the control API answers 401 without the token: the page
+// asks for it once, keeps it for this tab (sessionStorage, shared with the dashboard), and
+// sends it in its own header to the control API only; Authorization stays the SDK's.
+const ADMIN_TOKEN_HEADER = "X-Mocksmooch-Admin-Token";
+const ADMIN_TOKEN_KEY = "mocksmooch.adminToken";
+let adminTokenDeclined = false;
+
+const isControl = (url) => new URL(url).href.startsWith(CONTROL.href);
+
+/** After a control call's 401 sent with `sent` (or none): true if there is another token to try. */
+function askAdminToken(sent) {
+  const current = sessionStorage.getItem(ADMIN_TOKEN_KEY);
+  if (current && current !== sent) return true;  // another call asked meanwhile
+  if (adminTokenDeclined) return false;
+  const token = window.prompt(sent
+    ? "That admin token was refused. The admin token of this mocksmooch (MOCKSMOOCH_ADMIN_TOKEN):"
+    : "This mocksmooch wants its admin token (MOCKSMOOCH_ADMIN_TOKEN):");
+  if (!token || !token.trim()) {
+    adminTokenDeclined = true;  // reload the page to be asked again
+    sessionStorage.removeItem(ADMIN_TOKEN_KEY);
+    return false;
+  }
+  sessionStorage.setItem(ADMIN_TOKEN_KEY, token.trim());
+  return true;
+}
+
 /** A JSON call; the decoded answer, or an Error with the status and the error body's words. */
 async function call(method, url, { body, headers = {} } = {}) {
-  const response = await fetch(url, {
-    method,
-    headers: { Accept: "application/json", ...(body === undefined ? {} : { "Content-Type": "application/json" }), ...headers },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
+  const control = isControl(url);
+  let response;
+  for (;;) {
+    const sent = control ? sessionStorage.getItem(ADMIN_TOKEN_KEY) : null;
+    response = await fetch(url, {
+      method,
+      headers: { Accept: "application/json", ...(body === undefined ? {} : { "Content-Type": "application/json" }),
+        ...(sent ? { [ADMIN_TOKEN_HEADER]: sent } : {}), ...headers },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (!control || response.status !== 401 || !askAdminToken(sent)) break;
+  }
   const answer = await response.json().catch(() => null);
   if (!response.ok) {
     const error = (answer && (answer.error || (answer.errors && answer.errors[0]))) || {};

@@ -38,13 +38,47 @@ function el(tag, attrs = {}, ...children) {
   return node;
 }
 
+// With MOCKSMOOCH_ADMIN_TOKEN set, the control API answers 401 without the token: the page
+// asks for it once, keeps it for this tab (sessionStorage), and sends it in its own header,
+// never in Authorization, where Smooch credentials go.
+const ADMIN_TOKEN_HEADER = "X-Mocksmooch-Admin-Token";
+const ADMIN_TOKEN_KEY = "mocksmooch.adminToken";
+let adminTokenDeclined = false;
+
+function adminHeaders() {
+  const token = sessionStorage.getItem(ADMIN_TOKEN_KEY);
+  return token ? { [ADMIN_TOKEN_HEADER]: token } : {};
+}
+
+/** After a 401 sent with `sent` (or none): true if there is another token to try. */
+function askAdminToken(sent) {
+  const current = sessionStorage.getItem(ADMIN_TOKEN_KEY);
+  if (current && current !== sent) return true;  // another call asked meanwhile
+  if (adminTokenDeclined) return false;
+  const token = window.prompt(sent
+    ? "That admin token was refused. The admin token of this mocksmooch (MOCKSMOOCH_ADMIN_TOKEN):"
+    : "This mocksmooch wants its admin token (MOCKSMOOCH_ADMIN_TOKEN):");
+  if (!token || !token.trim()) {
+    adminTokenDeclined = true;  // do not ask again at every refresh; reload the page to retry
+    sessionStorage.removeItem(ADMIN_TOKEN_KEY);
+    return false;
+  }
+  sessionStorage.setItem(ADMIN_TOKEN_KEY, token.trim());
+  return true;
+}
+
 /** One control API call; the decoded answer, or an Error saying what the API said. */
 async function control(method, path, body) {
-  const response = await fetch(new URL(path, CONTROL), {
-    method,
-    headers: body === undefined ? {} : { "Content-Type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
+  let response;
+  for (;;) {
+    const sent = sessionStorage.getItem(ADMIN_TOKEN_KEY);
+    response = await fetch(new URL(path, CONTROL), {
+      method,
+      headers: { ...adminHeaders(), ...(body === undefined ? {} : { "Content-Type": "application/json" }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (response.status !== 401 || !askAdminToken(sent)) break;
+  }
   const answer = await response.json().catch(() => null);
   if (!response.ok) {
     const error = answer && answer.error;

@@ -11,6 +11,7 @@ from ..pagination import paginate, query_object
 from . import v2
 from .common import created, find_app, metadata_field
 
+DISPLAY_NAME_MAX = 100
 APP_SETTINGS = {
     "conversationRetentionSeconds": (int, 0),
     "maskCreditCardNumbers": (bool, True),
@@ -39,7 +40,7 @@ def create_app():
     body = json_body()
     app = {
         "id": ids.object_id(),
-        "name": field(body, "displayName", str, required=True, non_empty=True),
+        "name": _display_name(body, required=True),
         "accountId": principal().account_id,
         "settings": _app_settings(body),
         "metadata": metadata_field(body, "App"),
@@ -74,7 +75,7 @@ def update_app(app_id):
     body = json_body()
     app = find_app(app_id)
     if "displayName" in body:
-        app["name"] = field(body, "displayName", str, non_empty=True)
+        app["name"] = _display_name(body)
     if "settings" in body:
         app["settings"] = {**app.get("settings", {}), **_app_settings(body)}
     if "metadata" in body:
@@ -88,6 +89,14 @@ def update_app(app_id):
 def delete_app(app_id):
     mock().store.delete("app", app_id)
     return jsonify({})
+
+
+def _display_name(body: dict, *, required: bool = False) -> str | None:
+    """An app's or app key's displayName: 1 to 100 characters (openapi.yaml `displayName`)."""
+    name = field(body, "displayName", str, required=required, non_empty=True)
+    if name is not None and len(name) > DISPLAY_NAME_MAX:
+        raise bad_request(f"displayName should NOT be longer than {DISPLAY_NAME_MAX} characters")
+    return name
 
 
 def _app_settings(body: dict) -> dict:
@@ -114,7 +123,7 @@ def render_key(key: dict) -> dict:
 def create_app_key(app_id):
     body = json_body()
     key = {"id": ids.key_id(auth.KEY_PREFIXES["app"]), "secret": ids.secret(),
-           "name": field(body, "displayName", str, required=True, non_empty=True),
+           "name": _display_name(body, required=True),
            "owner": "app", "accountId": find_app(app_id)["accountId"], "appId": app_id}
     mock().store.insert("key", key, parent=app_id)
     return created({"key": render_key(key)})

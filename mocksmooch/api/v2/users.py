@@ -21,6 +21,7 @@ from ..pagination import paginate, query_object
 from . import v2
 from .common import created, find_user, metadata_field, render_user
 
+EXTERNAL_ID_MAX = 1024  # userCreateBody.externalId maxLength
 PROFILE_FIELDS = {"givenName": 128, "surname": 128, "email": 128, "avatarUrl": 2048, "locale": 64}
 PERSONAL_PROFILE_FIELDS = ("givenName", "surname", "email", "avatarUrl")
 PERSONAL_CLIENT_FIELDS = ("displayName", "avatarUrl", "info", "raw")
@@ -32,6 +33,8 @@ ZENDESK_ID = re.compile(r"^[0-9]{1,32}$")
 def create_user(app_id):
     body = json_body()
     external_id = field(body, "externalId", str, non_empty=True)
+    if external_id is not None and len(external_id) > EXTERNAL_ID_MAX:
+        raise bad_request(f"externalId should NOT be longer than {EXTERNAL_ID_MAX} characters")
     user = {
         "id": ids.object_id(),
         "appId": app_id,
