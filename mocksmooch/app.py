@@ -137,8 +137,8 @@ def _register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
-        code = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}.get(
-            error.code, "bad_request")
+        code = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large",
+                500: "internal_error"}.get(error.code, "bad_request")
         title = {404: "Resource not found", 405: "Method not allowed"}.get(error.code, error.name)
         return error_response(error.code or 400, code, title, error.description)
 

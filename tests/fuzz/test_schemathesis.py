@@ -256,6 +256,26 @@ def test_a_reason_quoting_a_line_break_does_not_break_the_response(mocksmooch):
     assert "\\x0a" in reason and "\n" not in reason and "\r" not in reason
 
 
+@pytest.mark.parametrize("method, path, field, longest", [
+    ("POST", "/v2/apps", "displayName", 100),
+    ("PATCH", "/v2/apps/{app_id}", "displayName", 100),
+    ("POST", "/v2/apps/{app_id}/keys", "displayName", 100),
+    ("POST", "/v2/apps/{app_id}/users", "externalId", 1024),
+])
+def test_a_value_longer_than_the_reference_allows_is_refused(mocksmooch, seeded, method, path, field, longest):
+    """A 201 whose body broke its own schema (displayName maxLength 100): the official v2
+    client would refuse to read what the mock accepted."""
+    url = mocksmooch.url + path.format(app_id=seeded.app_id)
+    account = {"Authorization": seeded.credential([{"basicAuth": ["account"]}])}
+    too_long = requests.request(method, url, json={field: "é" * (longest + 1)}, headers=account, timeout=10)
+    assert too_long.status_code == 400, too_long.text
+    assert too_long.json() == {"errors": [{"code": "bad_request",
+                                           "title": f"{field} should NOT be longer than {longest} characters"}]}
+    longest_allowed = requests.request(method, url, json={field: "é" * longest}, headers=account, timeout=10)
+    assert longest_allowed.status_code < 300, longest_allowed.text
+    documented(method, url.replace(mocksmooch.url, ""), longest_allowed)
+
+
 def test_the_envelope_check_tells_each_versions_envelope():
     assert envelope_problem("/v2/apps", 403, {"errors": [{"code": "forbidden", "title": "Forbidden"}]}) is None
     assert envelope_problem("/oauth/token", 401, {"errors": [{"code": "unauthorized", "title": "x"}]}) is None
