@@ -6,8 +6,8 @@ so `mocksmooch serve`, the container (env only) and tests (a mapping) build the 
 """
 from __future__ import annotations
 
-import logging
 import time
+from functools import cached_property
 from http import HTTPStatus
 from typing import Any, Mapping
 
@@ -21,11 +21,11 @@ from .api.oauth import oauth
 from .api.sdk import sdk
 from .api.v1 import v1
 from .api.v2 import v2
-from .clock import Clock, parse_rfc3339, rfc3339
+from .clock import Clock, parse_rfc3339
 from .control import control
 from .core import ConfigError, Mock
 from .dashboard import dashboard
-from .journal import Journal
+from .journal import Entry, Journal
 from .store import StateFileError, Store
 
 DEFAULTS: dict[str, Any] = {
@@ -40,11 +40,25 @@ DEFAULTS: dict[str, Any] = {
     "STATE": None,          # SQLite file the state persists in across restarts; None: memory only
 }
 
-log = logging.getLogger("mocksmooch.requests")
+class _Flask(Flask):
+    """Flask, asking once per function (not on every request, for every hook and view)
+    whether it is a coroutine function; the docstring of Flask.ensure_sync invites this."""
+
+    def ensure_sync(self, func):
+        synced = self._synced.get(func)
+        if synced is None:
+            synced = super().ensure_sync(func)
+            if len(self._synced) < 10_000:  # hooks, views and handlers: a fixed set
+                self._synced[func] = synced
+        return synced
+
+    @cached_property
+    def _synced(self) -> dict:
+        return {}
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
-    app = Flask(__name__)
+    app = _Flask(__name__)
     app.config.from_mapping(DEFAULTS)
     app.config.from_prefixed_env("MOCKSMOOCH")
     if config:
@@ -149,40 +163,43 @@ def _register_error_handlers(app: Flask) -> None:
 
 
 def _register_journal(app: Flask) -> None:
+    """Every request goes to the journal (the control API's own excepted) and to the log (but
+    for what health checks and an open dashboard poll).  This runs on every request, so it
+    reads the request once and leaves the rendering to whoever reads the entry."""
     mock: Mock = app.extensions["mocksmooch"]
-
-    @app.before_request
-    def start_timer():
-        g.started = time.perf_counter()
+    app.wsgi_app = _stamp_start(app.wsgi_app)
 
     @app.after_request
     def record(response):
-        response.status = f"{response.status_code} {_reason_phrase(response.status_code)}"
-        outcome = auth_outcome()
-        elapsed_ms = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
-        entry = {
-            "time": rfc3339(mock.clock.now()),
-            "method": request.method,
-            "path": request.path,
-            "query": request.query_string.decode("latin-1"),
-            "status": response.status_code,
-            "auth": outcome,
-            "durationMs": round(elapsed_ms, 3),
-        }
-        fault = g.get("fault")
-        if fault is not None:  # injected by a fault rule (mocksmooch.faults)
-            entry["fault"] = fault
-            if fault.get("drop"):
-                entry["status"] = None  # no response was sent
-        if not _is_control(request.path):
+        req = request._get_current_object()  # one context look-up instead of one per attribute
+        context = g._get_current_object()
+        status = response.status_code
+        response.status = _status_line(status)
+        fault = getattr(context, "fault", None)
+        entry = Entry(
+            time=mock.clock.now(), method=req.method, path=req.path,
+            query=req.query_string.decode("latin-1"),
+            status=None if fault is not None and fault.get("drop") else status,  # dropped: nothing sent
+            principal=getattr(context, "principal", None), error=getattr(context, "auth_error", None),
+            reason=getattr(context, "auth_reason", None),
+            duration_ms=(time.perf_counter() - req.environ.get(_STARTED, time.perf_counter())) * 1000,
+            fault=fault)
+        if not _is_control(entry.path):
             mock.journal.record(entry)
-        if request.method == "GET" and _is_polled(request.path):
-            return response  # health checks and the dashboard's refreshes: not worth a line each
-        log.info("%s %s %s %s%s (%.1f ms)%s", request.method, request.full_path.rstrip("?"),
-                 "dropped" if entry["status"] is None else entry["status"], outcome["outcome"],
-                 f": {outcome['reason']}" if outcome.get("reason") else "", elapsed_ms,
-                 f" [fault {fault['id']}]" if fault else "", extra={"entry": entry})
+        if not (entry.method == "GET" and _is_polled(entry.path)):
+            mock.request_log(entry)
         return response
+
+
+_STARTED = "mocksmooch.started"
+
+
+def _stamp_start(wsgi_app):
+    """When the request arrived, in its WSGI environ, for the journal's durationMs."""
+    def stamped(environ, start_response):
+        environ[_STARTED] = time.perf_counter()
+        return wsgi_app(environ, start_response)
+    return stamped
 
 
 def _register_faults(app: Flask) -> None:
@@ -193,6 +210,8 @@ def _register_faults(app: Flask) -> None:
 
     @app.before_request
     def inject_fault():
+        if not mock.faults.armed:
+            return None
         preflight = request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers
         rule = mock.faults.decide(request.method, request.path,
                                   faults.credential_key_id(request.headers.get("Authorization")),
@@ -256,13 +275,8 @@ def _reason_phrase(status: int) -> str:
         return "Unknown"
 
 
-def auth_outcome() -> dict:
-    """What the journal and the log say of a request's authentication."""
-    caller: auth.Principal | None = g.get("principal")
-    error: auth.AuthError | None = g.get("auth_error")
-    if error is not None:
-        return {"outcome": "rejected", "reason": error.reason,
-                "principal": caller.as_json() if caller else None}
-    if caller is not None:
-        return {"outcome": "allowed", "reason": g.get("auth_reason"), "principal": caller.as_json()}
-    return {"outcome": "none"}
+_STATUS_LINES = {int(status): f"{int(status)} {status.phrase}" for status in HTTPStatus}
+
+
+def _status_line(status: int) -> str:
+    return _STATUS_LINES.get(status) or f"{status} {_reason_phrase(status)}"

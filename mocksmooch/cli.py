@@ -150,11 +150,13 @@ def _serve(args) -> int:
     host = args.host or _env("MOCKSMOOCH_HOST", DEFAULT_HOST)
     port = args.port if args.port is not None else _env_port()
     threads = args.threads or _env("MOCKSMOOCH_THREADS", 8, _positive)
-    logs.configure(args.log_format or _env("MOCKSMOOCH_LOG_FORMAT", "text", _log_format))
+    log_format = args.log_format or _env("MOCKSMOOCH_LOG_FORMAT", "text", _log_format)
+    logs.configure(log_format)
     cors = args.cors or _env("MOCKSMOOCH_CORS", "dev", _cors_mode)
     cors_origins = args.cors_origins if args.cors_origins is not None else _env("MOCKSMOOCH_CORS_ORIGINS", "*")
     state = args.state or _env("MOCKSMOOCH_STATE", None)
     app = create_app({"FIXTURES": args.fixtures, "CORS": cors, "CORS_ORIGINS": cors_origins, "STATE": state})
+    request_lines = app.extensions["mocksmooch"].request_log = logs.RequestLines(sys.stdout, log_format)
     try:
         server = waitress.create_server(app, host=host, port=port, threads=threads, ident="mocksmooch")
     except OSError as error:
@@ -181,6 +183,7 @@ def _serve(args) -> int:
         server.run()
     finally:
         server.close()
+        request_lines.close()
     logging.getLogger("mocksmooch").info("mocksmooch: %s received, stopped", " and ".join(received) or "stop")
     return 0
 

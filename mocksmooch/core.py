@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable
 
 from . import auth
 from .clock import Clock
 from .faults import Faults
-from .journal import Journal
+from .journal import Entry, Journal
+from .logs import to_logging
 from .store import Store
 from .webhooks import Webhooks
 
@@ -26,8 +28,11 @@ class Mock:
     clock: Clock = field(default_factory=Clock)
     journal: Journal = field(default_factory=Journal)
     verify_options: auth.VerifyOptions = field(default_factory=auth.VerifyOptions)
+    verified_tokens: auth.VerifiedTokens = field(default_factory=auth.VerifiedTokens)
     webhooks: Webhooks = field(init=False)
     faults: Faults = field(default_factory=Faults)
+    # Where request lines go: the logging module, or `mocksmooch serve`'s logs.RequestLines.
+    request_log: Callable[[Entry], None] = to_logging
 
     def __post_init__(self) -> None:
         self.webhooks = Webhooks(self.store, self.clock)
@@ -42,6 +47,7 @@ class Mock:
             self.journal.clear()
             self.webhooks.clear()
             self.faults.reset()
+            self.verified_tokens.clear()
 
     def mint(self, key_id: str, scope: str, *, user_id: str | None = None,
              external_id: str | None = None, expires_in: float | None = None) -> str:

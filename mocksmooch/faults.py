@@ -175,6 +175,11 @@ class Faults:
 
     # --- applying them ---------------------------------------------------------------------
 
+    @property
+    def armed(self) -> bool:
+        """Whether any rule is set; without one, requests need not be read for them."""
+        return bool(self._rules)
+
     def decide(self, method: str, path: str, key_id: str | None = None, *,
                preflight: bool = False) -> Rule | None:
         """The rule that fires for this request, counted as fired, or None.

@@ -49,7 +49,24 @@ CREATE TABLE meta (
     name  TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
+""" + """
+CREATE TABLE counts (
+    kind   TEXT NOT NULL,
+    parent TEXT NOT NULL,
+    n      INTEGER NOT NULL,
+    PRIMARY KEY (kind, parent)
+) WITHOUT ROWID;
+CREATE TRIGGER counts_insert AFTER INSERT ON records WHEN NEW.parent IS NOT NULL BEGIN
+    INSERT INTO counts (kind, parent, n) VALUES (NEW.kind, NEW.parent, 1)
+        ON CONFLICT (kind, parent) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER counts_delete AFTER DELETE ON records WHEN OLD.parent IS NOT NULL BEGIN
+    UPDATE counts SET n = n - 1 WHERE kind = OLD.kind AND parent = OLD.parent;
+END;
 """
+# `counts`, kept by triggers: how many records of a kind a parent owns, without counting
+# them (a conversation's messages are counted on every post, against the message limit).
+_COUNTS_SCHEMA = _SCHEMA[_SCHEMA.index("CREATE TABLE counts"):]
 
 STATE_FORMAT = "mocksmooch state"
 STATE_VERSION = "1"  # bump when records written by an older version cannot be read as they are
@@ -59,6 +76,10 @@ STATE_VERSION = "1"  # bump when records written by an older version cannot be r
 # power loss or kernel crash could drop the last commits (never corrupt the file).  FULL
 # would add an fsync per write for that case, which a test double's state is not worth.
 SYNCHRONOUS = "NORMAL"
+
+
+READ_CACHE_SIZE = 10_000  # records; a full cache stops filling until the next write
+_UNREAD = object()
 
 
 class Conflict(Exception):
@@ -89,6 +110,11 @@ class Store:
         self.path = None if path is None else os.fspath(path)
         self._lock = threading.RLock()
         self._depth = 0
+        self.version = 0  # bumped by every write and reset (auth.Directory.version)
+        # Bodies read by id or alt since the last write, as their JSON text (None: no such
+        # record).  Requests mostly read the same few records (the caller's key, app and user);
+        # a hit costs neither the lock nor SQLite, which lets other threads run meanwhile.
+        self._reads: dict[tuple, str | None] = {}
         self._pristine: OrderedDict[str, sqlite3.Connection] = OrderedDict()
         if self.path is None:
             self._db = _connect(":memory:")
@@ -120,6 +146,11 @@ class Store:
         except (KeyError, ValueError):
             raise StateFileError(f"state file {self.path}: corrupt (its meta table lacks the seed); "
                                  "remove it to start over from the seed") from None
+        if "counts" not in _tables(self._db):  # written before counts were kept: count once
+            with self._db:
+                self._db.executescript("BEGIN;" + _COUNTS_SCHEMA + "INSERT INTO counts (kind, parent, n) "
+                                       "SELECT kind, parent, COUNT(*) FROM records WHERE parent IS NOT NULL "
+                                       "GROUP BY kind, parent; COMMIT;")
         if seeded_from != fingerprint(self.base_seed):
             log.warning("mocksmooch: state file %s kept as it is, though its records grew from another seed "
                         "than this start's fixtures (%s, not %s); POST /_mocksmooch/reset returns to this start's",
@@ -142,6 +173,8 @@ class Store:
         with self._lock:
             pristine.backup(self._db, pages=-1)
             self.seed = seed
+            self.version += 1
+            self._reads.clear()
 
     def _pristine_for(self, seed: dict) -> sqlite3.Connection:
         seed_fingerprint = fingerprint(seed)
@@ -169,32 +202,46 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[Store]:
-        """Several writes that land together or not at all; nested calls join the outer one."""
+        """Several writes that land together or not at all; nested calls join the outer one.
+
+        The read cache is emptied as the transaction starts (so it cannot answer for records
+        being written) and as it ends (for what was read meanwhile, which a rollback may undo);
+        while it is open, nothing enters the cache."""
         with self._lock:
             if self._depth:
                 yield self
                 return
             self._depth += 1
+            self._reads.clear()
             try:
                 with self._db:
                     yield self
             finally:
                 self._depth -= 1
+                self.version += 1
+                self._reads.clear()
 
     # --- records -----------------------------------------------------------------
 
     def get(self, kind: str, record_id: str) -> dict | None:
-        with self._lock:
-            row = self._db.execute(
-                "SELECT body FROM records WHERE kind = ? AND id = ?", (kind, record_id)).fetchone()
-        return json.loads(row[0]) if row else None
+        return self._read(("id", kind, record_id),
+                          "SELECT body FROM records WHERE kind = ? AND id = ?", (kind, record_id))
 
     def get_by_alt(self, kind: str, parent: str, alt: str) -> dict | None:
-        with self._lock:
-            row = self._db.execute(
-                "SELECT body FROM records WHERE kind = ? AND parent = ? AND alt = ?",
-                (kind, parent, alt)).fetchone()
-        return json.loads(row[0]) if row else None
+        return self._read(("alt", kind, parent, alt),
+                          "SELECT body FROM records WHERE kind = ? AND parent = ? AND alt = ?",
+                          (kind, parent, alt))
+
+    def _read(self, cache_key: tuple, query: str, params: tuple) -> dict | None:
+        """One record, a fresh copy each time (callers change what they get)."""
+        text = self._reads.get(cache_key, _UNREAD)
+        if text is _UNREAD:
+            with self._lock:
+                row = self._db.execute(query, params).fetchone()
+                text = row[0] if row else None
+                if not self._depth and len(self._reads) < READ_CACHE_SIZE:
+                    self._reads[cache_key] = text
+        return json.loads(text) if text is not None else None
 
     def children(self, kind: str, parent: str | None = None) -> list[dict]:
         """All records of `kind` (under `parent`, if given) in creation order."""
@@ -211,8 +258,8 @@ class Store:
     def count(self, kind: str, parent: str) -> int:
         """How many records of `kind` `parent` owns, without reading them."""
         with self._lock:
-            return self._db.execute("SELECT COUNT(*) FROM records WHERE kind = ? AND parent = ?",
-                                    (kind, parent)).fetchone()[0]
+            row = self._db.execute("SELECT n FROM counts WHERE kind = ? AND parent = ?", (kind, parent)).fetchone()
+        return row[0] if row else 0
 
     def insert(self, kind: str, body: dict, *, parent: str | None = None, alt: str | None = None) -> dict:
         with self.transaction():

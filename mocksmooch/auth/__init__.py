@@ -6,6 +6,7 @@
 Every refusal is an AuthError subclass carrying the precise reason.
 """
 from .authenticate import authenticate
+from .cache import VerifiedTokens
 from .errors import (
     AppMismatch, AppNotFound, AuthenticationError, AuthError, AuthorizationError, ExpiredToken,
     ImmatureToken, InvalidClaims, InvalidKey, InvalidScope, InvalidToken, MissingKeyId, ScopeNotAllowed,
@@ -16,7 +17,7 @@ from .principal import KEY_PREFIXES, Directory, Key, Principal
 from .tokens import VerifyOptions, claims_for, mint
 
 __all__ = [
-    "authenticate", "authorize", "allow", "check_service_account_filter", "Policy", "PUBLIC",
+    "authenticate", "VerifiedTokens", "authorize", "allow", "check_service_account_filter", "Policy", "PUBLIC",
     "Directory", "Key", "Principal", "KEY_PREFIXES", "VerifyOptions", "mint", "claims_for",
     "AuthError", "AuthenticationError", "InvalidKey", "InvalidToken", "ExpiredToken",
     "ImmatureToken", "MissingKeyId", "InvalidClaims", "AuthorizationError", "ScopeNotAllowed",

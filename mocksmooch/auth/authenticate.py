@@ -1,12 +1,16 @@
-"""Credential -> principal: who is calling, or an AuthenticationError saying why not."""
+"""Credential -> principal: who is calling, or an AuthenticationError saying why not.
+
+Given a `VerifiedTokens` cache, a JWT seen before skips its signature check; its lifetime
+and its key are checked again each time (auth.cache says why that is enough)."""
 from __future__ import annotations
 
 import hmac
 
+from .cache import VerifiedToken, VerifiedTokens
 from .credentials import Basic, Bearer, parse_authorization
 from .errors import InvalidClaims, InvalidKey
 from .principal import BASIC_SCOPE, OWNER_WORDS, SIGNABLE_SCOPES, Directory, Key, Principal
-from .tokens import VerifyOptions, verify
+from .tokens import VerifyOptions, check_lifetime, lifetime, verify
 
 # The claim naming the user, for the scopes that speak for one user.
 USER_CLAIMS = {"appUser": "userId", "user": "external_id"}
@@ -17,10 +21,13 @@ def authenticate(
     directory: Directory,
     now: float,
     options: VerifyOptions = VerifyOptions(),
+    verified: VerifiedTokens | None = None,
 ) -> Principal:
     credential = parse_authorization(authorization)
     if isinstance(credential, Basic):
         return _authenticate_basic(credential, directory)
+    if verified is not None:
+        return _authenticate_bearer_cached(credential, directory, now, options, verified)
     return _authenticate_bearer(credential, directory, now, options)
 
 
@@ -37,10 +44,41 @@ def _authenticate_basic(credential: Basic, directory: Directory) -> Principal:
 
 def _authenticate_bearer(credential: Bearer, directory: Directory, now: float,
                          options: VerifyOptions) -> Principal:
+    return _verify_bearer(credential, directory, now, options)[0]
+
+
+def _verify_bearer(credential: Bearer, directory: Directory, now: float,
+                   options: VerifyOptions) -> tuple[Principal, dict]:
     key, claims = verify(credential.token, directory.find_key, now, options)
     scope = _validate_scope(claims, key)
     user = _validate_user(claims, scope)
-    return Principal(key=key, scope=scope, method="jwt", user=user)
+    return Principal(key=key, scope=scope, method="jwt", user=user), claims
+
+
+def _authenticate_bearer_cached(credential: Bearer, directory: Directory, now: float,
+                                options: VerifyOptions, verified: VerifiedTokens) -> Principal:
+    entry = verified.get(credential.token)
+    if entry is not None:
+        if _still_valid(entry, directory):
+            check_lifetime(entry.exp, entry.nbf, now, options)
+            return entry.principal
+        verified.forget(credential.token)
+    version = directory.version  # read before the key is: a change meanwhile forces a re-check
+    principal, claims = _verify_bearer(credential, directory, now, options)
+    verified.put(credential.token, VerifiedToken(principal, *lifetime(claims), confirmed_at=version))
+    return principal
+
+
+def _still_valid(entry: VerifiedToken, directory: Directory) -> bool:
+    """Whether the key that signed the cached token is still there, with the same secret.
+    Without a change in the directory since the last check, it is."""
+    version = directory.version
+    if entry.confirmed_at == version:
+        return True
+    if directory.find_key(entry.principal.key.id) != entry.principal.key:
+        return False  # deleted or changed: the full check answers, with its reason
+    entry.confirmed_at = version
+    return True
 
 
 def _validate_scope(claims: dict, key: Key) -> str:

@@ -110,6 +110,10 @@ class Principal:
 class Directory(Protocol):
     """What the auth core needs to know of the world; the store provides it."""
 
+    # Changes whenever any record does: what was read from the directory at one version
+    # still holds while the version is the same (auth.cache relies on it).
+    version: int
+
     def find_key(self, key_id: str) -> Key | None: ...
 
     def find_app_account(self, app_id: str) -> str | None:

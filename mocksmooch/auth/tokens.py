@@ -201,15 +201,33 @@ def _numeric_date(claims: dict, name: str) -> float | None:
 
 
 def _validate_exp(claims: dict, now: float, leeway: float) -> None:
-    exp = _numeric_date(claims, "exp")
+    _check_exp(_numeric_date(claims, "exp"), now, leeway)
+
+
+def _validate_nbf(claims: dict, now: float, leeway: float) -> None:
+    _check_nbf(_numeric_date(claims, "nbf"), now, leeway)
+
+
+def _check_exp(exp: float | None, now: float, leeway: float) -> None:
     if exp is not None and exp <= now - leeway:
         raise ExpiredToken(f"jwt expired at {_iso(exp)}, server time {_iso(now)}")
 
 
-def _validate_nbf(claims: dict, now: float, leeway: float) -> None:
-    nbf = _numeric_date(claims, "nbf")
+def _check_nbf(nbf: float | None, now: float, leeway: float) -> None:
     if nbf is not None and nbf > now + leeway:
         raise ImmatureToken(f"jwt not valid before {_iso(nbf)}, server time {_iso(now)}")
+
+
+def lifetime(claims: dict) -> tuple[float | None, float | None]:
+    """`exp` and `nbf` of claims that `verify` accepted, as seconds (None when absent)."""
+    return _numeric_date(claims, "exp"), _numeric_date(claims, "nbf")
+
+
+def check_lifetime(exp: float | None, nbf: float | None, now: float,
+                   options: VerifyOptions = VerifyOptions()) -> None:
+    """The time checks of `verify` again, for a token verified earlier (auth.cache)."""
+    _check_exp(exp, now, options.leeway)
+    _check_nbf(nbf, now, options.leeway)
 
 
 def _iso(timestamp: float) -> str:
@@ -241,4 +259,5 @@ def claims_for(scope: str, *, user_id: str | None = None, external_id: str | Non
     return claims
 
 
-__all__ = ["ALGORITHMS", "VerifyOptions", "verify", "mint", "claims_for", "InvalidClaims"]
+__all__ = ["ALGORITHMS", "VerifyOptions", "verify", "lifetime", "check_lifetime", "mint", "claims_for",
+           "InvalidClaims"]
