@@ -13,6 +13,7 @@ from typing import Any, Mapping
 
 from flask import Flask, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import Rule
 
 from . import auth, cors, faults, fixtures
 from .api.errors import REASON_HEADER, ApiError, auth_error_response, error_response
@@ -40,9 +41,30 @@ DEFAULTS: dict[str, Any] = {
     "STATE": None,          # SQLite file the state persists in across restarts; None: memory only
 }
 
+class _LazyRule(Rule):
+    """A URL rule whose URL builders (two per rule, compiled from source when the rule is
+    added: half of create_app's time for the mock's 340 rules) are compiled on first use.
+    The mock builds almost no URLs, so most never are.  (Overrides Werkzeug's
+    Rule._compile_builder, which Rule.compile calls and binds; tests/test_app.py builds URLs.)"""
+
+    def _compile_builder(self, append_unknown: bool = True):
+        compile_now = super()._compile_builder
+        compiled = None
+
+        def build(rule, *args, **kwargs):
+            nonlocal compiled
+            if compiled is None:
+                compiled = compile_now(append_unknown)
+            return compiled(rule, *args, **kwargs)
+
+        return build
+
+
 class _Flask(Flask):
     """Flask, asking once per function (not on every request, for every hook and view)
     whether it is a coroutine function; the docstring of Flask.ensure_sync invites this."""
+
+    url_rule_class = _LazyRule
 
     def ensure_sync(self, func):
         synced = self._synced.get(func)

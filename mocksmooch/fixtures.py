@@ -36,15 +36,22 @@ from datetime import datetime, timedelta, timezone
 from functools import cache
 from pathlib import Path
 
-import jsonschema
-from faker import Faker
-from faker.config import AVAILABLE_LOCALES
+from typing import TYPE_CHECKING
 
 from .auth.principal import KEY_PREFIXES
 from .domain.integrations import MAX_WEBHOOKS_PER_APP
 
+if TYPE_CHECKING:  # imported where used: a third of the start-up time, and not needed to
+    import jsonschema  # serve the prebuilt default seed
+    from faker import Faker
+
 DEFAULT_SEED = Path(__file__).parent / "seeds" / "default.json"
 SCHEMA = Path(__file__).parent / "seeds" / "schema.json"
+# The default seed, normalized ahead of time with its file's digest: `mocksmooch serve` and
+# the pytest plugin start on it without validating and generating it again (jsonschema and
+# Faker are then never imported).  tests/test_fixtures.py keeps it equal to what `load`
+# makes of the file; `python -m mocksmooch.fixtures` writes it again.
+PREBUILT_DEFAULT = Path(__file__).parent / "default.normalized.json"
 
 DEFAULT_FAKER_SEED = 0
 DEFAULT_LOCALE = "en_US"
@@ -83,8 +90,34 @@ class FixtureError(Exception):
 
 def load(path: str | Path | None = None) -> dict:
     """Read, validate and normalize a fixture file (the default seed if `path` is None)."""
-    path = DEFAULT_SEED if path is None else Path(path)
-    return loads(_read(path), str(path))
+    if path is None:
+        text = _read(DEFAULT_SEED)
+        return _prebuilt(text) or loads(text, str(DEFAULT_SEED))
+    return loads(_read(Path(path)), str(path))
+
+
+def _prebuilt(text: str) -> dict | None:
+    """The prebuilt normalized default seed, if it was built from exactly `text`."""
+    try:
+        prebuilt = json.loads(PREBUILT_DEFAULT.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(prebuilt, dict) or prebuilt.get("source") != _digest_of(text):
+        return None
+    return prebuilt.get("seed")
+
+
+def _digest_of(text: str) -> str:
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def write_prebuilt_default() -> Path:
+    """Normalize the default seed file and store the result as PREBUILT_DEFAULT."""
+    text = _read(DEFAULT_SEED)
+    seed = loads(text, str(DEFAULT_SEED))
+    PREBUILT_DEFAULT.write_text(json.dumps({"source": _digest_of(text), "seed": seed}, indent=1) + "\n",
+                                encoding="utf-8")
+    return PREBUILT_DEFAULT
 
 
 def loads(text: str, source: str = "<inline>") -> dict:
@@ -160,6 +193,8 @@ def _parse(text: str, source: str) -> object:
 
 @cache
 def _validator() -> jsonschema.Draft202012Validator:
+    import jsonschema
+
     return jsonschema.Draft202012Validator(json.loads(SCHEMA.read_text(encoding="utf-8")))
 
 
@@ -300,7 +335,11 @@ def _repeated_fields(value: object, path: JsonPath = ()) -> list[tuple[JsonPath,
 def _locale_problems(raw: object) -> list[tuple[JsonPath, str]]:
     faker_block = raw.get("faker") if isinstance(raw, dict) else None
     locale = faker_block.get("locale") if isinstance(faker_block, dict) else None
-    if not isinstance(locale, str) or locale in AVAILABLE_LOCALES:
+    if not isinstance(locale, str):
+        return []
+    from faker.config import AVAILABLE_LOCALES
+
+    if locale in AVAILABLE_LOCALES:
         return []
     guess = difflib.get_close_matches(locale.replace("-", "_"), AVAILABLE_LOCALES, n=1)
     hint = f"did you mean {_show(guess[0])}?" if guess else "use one such as en_US, fr_FR or ja_JP"
@@ -512,6 +551,8 @@ class _Generator:
     def __init__(self, seed: int, locale: str):
         self.seed = seed
         self.locale = locale
+        from faker import Faker
+
         self._faker = Faker(locale)  # one per load: seed_instance is not shared across threads
         self._first_names = _NamePool(self._faker, "first_names")
         self._last_names = _NamePool(self._faker, "last_names")
@@ -805,3 +846,7 @@ def _a(kind: str) -> str:
     """"app" -> "an app", "serviceAccount" -> "a service account"."""
     label = KIND_LABEL.get(kind, kind)
     return ("an " if label[0] in "aeiou" else "a ") + label
+
+
+if __name__ == "__main__":  # python -m mocksmooch.fixtures: rebuild the prebuilt default seed
+    print(f"wrote {write_prebuilt_default()}")

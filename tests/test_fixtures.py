@@ -838,3 +838,32 @@ def test_core_modules_do_not_import_flask(module):
     script = f"import sys, {module}; print('flask' in sys.modules, 'werkzeug' in sys.modules)"
     run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert run.stdout.strip() == "False False"
+
+
+# --- the prebuilt default seed -----------------------------------------------------------------
+
+def test_the_prebuilt_default_seed_is_what_the_default_file_normalizes_to():
+    built = fixtures.loads(fixtures.DEFAULT_SEED.read_text(encoding="utf-8"), "default.json")
+    prebuilt = json.loads(fixtures.PREBUILT_DEFAULT.read_text(encoding="utf-8"))
+    assert prebuilt["seed"] == built, "fixtures/default.json changed: run `python -m mocksmooch.fixtures`"
+    assert fixtures.load() == built
+
+
+def test_a_stale_prebuilt_seed_is_ignored(tmp_path, monkeypatch):
+    stale = tmp_path / "default.normalized.json"
+    stale.write_text(json.dumps({"source": "sha256:" + "0" * 64, "seed": {"accounts": []}}))
+    monkeypatch.setattr(fixtures, "PREBUILT_DEFAULT", stale)
+    assert len(fixtures.load()["accounts"]) == 2
+    stale.write_text("not json")
+    assert len(fixtures.load()["accounts"]) == 2
+    monkeypatch.setattr(fixtures, "PREBUILT_DEFAULT", tmp_path / "missing.json")
+    assert len(fixtures.load()["accounts"]) == 2
+
+
+def test_serving_the_default_seed_imports_neither_jsonschema_nor_faker():
+    """What keeps `mocksmooch serve` and the plugin's session setup fast (issue 7)."""
+    code = ("import sys; from mocksmooch.app import create_app; create_app({}); "
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'faker', 'jsonschema'}))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
