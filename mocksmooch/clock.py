@@ -58,7 +58,8 @@ class Clock:
 def rfc3339(timestamp: float) -> str:
     """`2026-11-27T10:00:00.000Z`: the millisecond UTC form the Smooch API uses."""
     moment = datetime.fromtimestamp(timestamp, tz=timezone.utc)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    return (f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}T{moment.hour:02d}:{moment.minute:02d}:"
+            f"{moment.second:02d}.{moment.microsecond // 1000:03d}Z")  # (strftime takes a third longer)
 
 
 def parse_rfc3339(text: str) -> float:

@@ -255,6 +255,30 @@ class Store:
                     (kind, parent)).fetchall()
         return [json.loads(row[0]) for row in rows]
 
+    def page(self, kind: str, parent: str, *, after: str | None = None, before: str | None = None,
+             size: int) -> tuple[list[dict], bool, bool]:
+        """Up to `size` records of `kind` under `parent`, in creation order, right after or
+        right before the record with id `after` / `before` (else the first ones), read by
+        the creation-order index without reading the rest: (records, more before, more
+        after).  Raises LookupError for a cursor that is not one of those records."""
+        query = "SELECT body FROM records WHERE kind = ? AND parent = ?"
+        with self._lock:
+            cursor = after if after is not None else before
+            if cursor is not None:
+                row = self._db.execute("SELECT seq FROM records WHERE kind = ? AND parent = ? AND id = ?",
+                                       (kind, parent, cursor)).fetchone()
+                if row is None:
+                    raise LookupError(cursor)
+            if before is not None:
+                rows = self._db.execute(query + " AND seq < ? ORDER BY seq DESC LIMIT ?",
+                                        (kind, parent, row[0], size + 1)).fetchall()
+                more_before, more_after, rows = len(rows) > size, True, rows[:size][::-1]
+            else:
+                rows = self._db.execute(query + " AND seq > ? ORDER BY seq LIMIT ?",
+                                        (kind, parent, row[0] if after is not None else 0, size + 1)).fetchall()
+                more_before, more_after, rows = after is not None and bool(rows), len(rows) > size, rows[:size]
+        return [json.loads(row[0]) for row in rows], more_before, more_after
+
     def count(self, kind: str, parent: str) -> int:
         """How many records of `kind` `parent` owns, without reading them."""
         with self._lock:

@@ -3,11 +3,15 @@ answered with `meta.hasMore`, `meta.afterCursor` / `meta.beforeCursor` and `link
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING, Callable
 from urllib.parse import urlencode
 
 from flask import request
 
 from .errors import ApiError
+
+if TYPE_CHECKING:
+    from ..store import Store
 
 DEFAULT_SIZE = 25
 MAX_SIZE = 100
@@ -61,8 +65,24 @@ def paginate(records: list[dict], collection: str) -> dict:
     else:
         start, end = 0, size
     chosen = records[start:end]
-    more_after = end < len(records)
-    more_before = start > 0 and bool(chosen)
+    return _page(chosen, collection, start > 0 and bool(chosen), end < len(records), before, size)
+
+
+def paginate_children(store: Store, kind: str, parent: str, collection: str,
+                      render: Callable[[dict], dict]) -> dict:
+    """`paginate` of the records of `kind` under `parent`, reading only the page from the
+    store (an app's 100,000 users are not all read to answer for 25 of them)."""
+    after, before, size = page_query()
+    try:
+        records, more_before, more_after = store.page(kind, parent, after=after, before=before, size=size)
+    except LookupError:
+        name, cursor = ("page[after]", after) if after is not None else ("page[before]", before)
+        raise _invalid(f"{name} {cursor[:64]!r} is not a record of this list") from None
+    return _page([render(record) for record in records], collection, more_before, more_after, before, size)
+
+
+def _page(chosen: list[dict], collection: str, more_before: bool, more_after: bool, before: str | None,
+          size: int) -> dict:
     meta: dict = {"hasMore": more_before if before is not None else more_after}
     links: dict = {}
     if chosen and more_after:

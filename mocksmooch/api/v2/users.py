@@ -17,7 +17,7 @@ from ...store import Conflict
 from ..bodies import field, json_body
 from ..errors import ApiError, bad_request
 from ..guard import mock, principal, requires
-from ..pagination import paginate, query_object
+from ..pagination import paginate, paginate_children, query_object
 from . import v2
 from .common import created, find_user, metadata_field, render_user
 
@@ -56,12 +56,12 @@ def create_user(app_id):
 @v2.get("/apps/<app_id>/users")
 @requires("account", "app", "integration")
 def list_users(app_id):
-    users = mock().store.children("user", app_id)
     email = query_object("filter").get("identities.email")
-    if email is not None:
-        users = [user for user in users
-                 if any(identity.get("type") == "email" and identity.get("value") == email
-                        for identity in user.get("identities", []))]
+    if email is None:
+        return jsonify(paginate_children(mock().store, "user", app_id, "users", render_user))
+    users = [user for user in mock().store.children("user", app_id)
+             if any(identity.get("type") == "email" and identity.get("value") == email
+                    for identity in user.get("identities", []))]
     return jsonify(paginate([render_user(user) for user in users], "users"))
 
 
