@@ -17,6 +17,7 @@ from .store import Store
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8090
+DEFAULT_THREADS = 8  # waitress worker threads
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -44,7 +45,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help=f"address to bind (env MOCKSMOOCH_HOST, default {DEFAULT_HOST})")
     serve.add_argument("--port", type=_port, help=f"port to listen on (env MOCKSMOOCH_PORT, default {DEFAULT_PORT})")
     _fixtures_option(serve)
-    serve.add_argument("--threads", type=_positive, help="worker threads (env MOCKSMOOCH_THREADS, default 8)")
+    serve.add_argument("--threads", type=_positive, help=f"worker threads (env MOCKSMOOCH_THREADS, default {DEFAULT_THREADS})")
     serve.add_argument("--log-format", type=_log_format, metavar="{text,json}",
                        help="one line per request, as text or JSON (env MOCKSMOOCH_LOG_FORMAT, default text)")
     serve.add_argument("--cors", type=_cors_mode, metavar="{dev,production}",
@@ -149,7 +150,7 @@ def _serve(args) -> int:
 
     host = args.host or _env("MOCKSMOOCH_HOST", DEFAULT_HOST)
     port = args.port if args.port is not None else _env_port()
-    threads = args.threads or _env("MOCKSMOOCH_THREADS", 8, _positive)
+    threads = args.threads or _env("MOCKSMOOCH_THREADS", DEFAULT_THREADS, _positive)
     log_format = args.log_format or _env("MOCKSMOOCH_LOG_FORMAT", "text", _log_format)
     logs.configure(log_format)
     cors = args.cors or _env("MOCKSMOOCH_CORS", "dev", _cors_mode)

@@ -36,7 +36,7 @@ def requires(*scopes: str, user_accounts_only: bool = False):
         def guarded(**path):
             current = mock()
             context = g._get_current_object()  # one context look-up for the two writes
-            context.principal = caller = _authenticate(current)
+            context.principal = caller = authenticate(current)
             context.auth_reason = auth.authorize(caller, policy, current.store,
                                                  app_id=path.get("app_id"), user_ref=path.get("user_ref"))
             return view(**path)
@@ -47,7 +47,9 @@ def requires(*scopes: str, user_accounts_only: bool = False):
     return decorate
 
 
-def _authenticate(current: Mock) -> auth.Principal:
+def authenticate(current: Mock) -> auth.Principal:
+    """The caller of the current request, from its Authorization header (the guard's auth
+    work: benchmarks/ times it alone)."""
     # The WSGI environ holds at most one Authorization value (servers join repeated headers,
     # which auth.credentials tells apart); reading it there skips a scan of every header.
     authorization = request.environ.get("HTTP_AUTHORIZATION")
