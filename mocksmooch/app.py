@@ -196,7 +196,9 @@ def _register_journal(app: Flask) -> None:
         req = request._get_current_object()  # one context look-up instead of one per attribute
         context = g._get_current_object()
         status = response.status_code
-        response.status = _status_line(status)
+        line = _status_line(status)
+        if response.status != line:  # Werkzeug says "401 UNAUTHORIZED"; setting it parses it
+            response.status = line
         fault = getattr(context, "fault", None)
         entry = Entry(
             time=mock.clock.now(), method=req.method, path=req.path,

@@ -17,7 +17,9 @@ from .store import Store
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8090
-DEFAULT_THREADS = 8  # waitress worker threads
+# waitress worker threads.  Python runs one at a time (the GIL); under 16 connections of load
+# 4 kept the p99 latency lower than 8 at the same throughput (BENCHMARKS.md).
+DEFAULT_THREADS = 4
 
 
 def main(argv: list[str] | None = None) -> int:
