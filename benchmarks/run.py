@@ -19,7 +19,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -339,55 +338,49 @@ SCENARIOS = ("JWT GET user", "POST message")
 
 
 def section_load(context: Context) -> dict:
-    """Each round: a fresh mocksmooch, then every server in turn (rotated each round) under
-    the same load; hello-world and Prism stay up for the whole section (they keep no state)."""
+    """Each round, every server in turn (the order rotated each round), and only that server
+    running while it is measured: started fresh, both scenarios, stopped.  (A peer left up
+    meanwhile, Prism's node process above all, takes CPU from whichever server is measured.)"""
     plan = context.plan
     runs: dict = {scenario: {} for scenario in SCENARIOS}
-    with ExitStack() as stack:
-        peers = {"hello-world": stack.enter_context(servers.hello_world(context.logs))}
-        if not context.prism.skipped:
-            path, headers = _peer_request()
-            peers["prism"] = stack.enter_context(servers.prism(context.logs, context.prism.bin,
-                                                               context.prism.spec, path, headers))
-        for round_number in range(plan.rounds):
-            _progress(f"load round {round_number + 1}/{plan.rounds}")
-            with _load_mocksmooch(context) as mock:
-                requests_ = _load_requests(mock, peers)
-                names = ["hello-world", "mocksmooch", *(["prism"] if "prism" in peers else [])]
-                shift = round_number % len(names)
-                order = names[shift:] + names[:shift]
-                for scenario in SCENARIOS:
-                    for name in order:
-                        server = mock if name == "mocksmooch" else peers[name]
-                        result = _load_one(context, name, scenario, server, *requests_[scenario][name])
-                        runs[scenario].setdefault(name, []).append(result)
+    names = ["hello-world", "mocksmooch", *([] if context.prism.skipped else ["prism"])]
+    for round_number in range(plan.rounds):
+        _progress(f"load round {round_number + 1}/{plan.rounds}")
+        shift = round_number % len(names)
+        for name in names[shift:] + names[:shift]:
+            with _load_server(context, name) as server:
+                for scenario, request in _load_requests(name, server).items():
+                    runs[scenario].setdefault(name, []).append(_load_one(context, name, scenario, server, *request))
     return _report_load(context, runs)
 
 
-def _load_mocksmooch(context: Context) -> servers.Server:
-    """A fresh `mocksmooch serve`, with a message limit no load run can reach: at the default
+def _load_server(context: Context, name: str) -> servers.Server:
+    """A fresh server; mocksmooch with a message limit no load run can reach: at the default
     (30,000 per conversation, as the real service) a long POST run would end in 423s."""
-    return servers.mocksmooch_serve(context.logs, env={"MOCKSMOOCH_MESSAGE_LIMIT": "100000000"})
+    if name == "mocksmooch":
+        return servers.mocksmooch_serve(context.logs, env={"MOCKSMOOCH_MESSAGE_LIMIT": "100000000"})
+    if name == "hello-world":
+        return servers.hello_world(context.logs)
+    path, headers = _peer_request()
+    return servers.prism(context.logs, context.prism.bin, context.prism.spec, path, headers)
 
 
-def _load_requests(mock: servers.Server, peers: dict) -> dict:
-    """scenario -> server name -> (path, method, headers, body, expected status): the same
-    headers and body for every server; hello-world answers both on /."""
-    seed = http_json(mock.port, "GET", "/_mocksmooch/fixtures")
-    target = Target.from_seed(seed)
-    token = http_json(mock.port, "POST", "/_mocksmooch/tokens", target.token_request())["jwt"]
-    conversation = http_json(mock.port, "POST", target.conversations_path, target.new_conversation,
-                             {"Authorization": target.basic}, expect=201)["conversation"]["id"]
+def _load_requests(name: str, server: servers.Server) -> dict:
+    """scenario -> (path, method, headers, body, expected status): the same headers and body
+    for every server (an app JWT of the default seed, which all of them accept); hello-world
+    answers both on /, mocksmooch gets a conversation of its own for the messages."""
+    target, token = _default_target_and_token()
+    conversation = "0" * 24  # Prism mocks any id
+    if name == "mocksmooch":
+        conversation = http_json(server.port, "POST", target.conversations_path, target.new_conversation,
+                                 {"Authorization": target.basic}, expect=201)["conversation"]["id"]
     get = {"Authorization": f"Bearer {token}"}
     post = {**get, "Content-Type": "application/json"}
     paths = {"JWT GET user": target.user_path, "POST message": target.messages_path(conversation)}
-    requests_ = {}
-    for scenario, path in paths.items():
-        method, headers, body, expect = ("GET", get, None, 200) if scenario == "JWT GET user" else \
-            ("POST", post, MESSAGE_BODY, 201)
-        requests_[scenario] = {name: (path, method, headers, body, expect) for name in ("mocksmooch", "prism")}
-        requests_[scenario]["hello-world"] = ("/", method, headers, body, expect)
-    return requests_
+    if name == "hello-world":
+        paths = {scenario: "/" for scenario in paths}
+    return {"JWT GET user": (paths["JWT GET user"], "GET", get, None, 200),
+            "POST message": (paths["POST message"], "POST", post, MESSAGE_BODY, 201)}
 
 
 def _load_one(context: Context, name: str, scenario: str, server: servers.Server, path: str, method: str,
@@ -444,9 +437,9 @@ def _report_load(context: Context, runs: dict) -> dict:
                 ["server and request", "req/s", "p50", "p99", "mocksmooch is", "RSS after", "req/s per round"],
                 rows, [
                     "all servers on 127.0.0.1, one machine: the load generator competes with the server for the cores",
-                    "mocksmooch: fresh `mocksmooch serve` each round (request log to a file), "
-                    "MOCKSMOOCH_MESSAGE_LIMIT=100000000; peers stay up for the whole section "
-                    "(Prism's own request log to a file too)",
+                    "each server started fresh for its turn and the only one running while measured; "
+                    "mocksmooch: `mocksmooch serve` (request log to a file), MOCKSMOOCH_MESSAGE_LIMIT=100000000; "
+                    "Prism's own request log to a file too",
                     "the same repeated app JWT and body for every server; POST creates a message in one "
                     "conversation (the default seed's webhook for conversation:message is attempted for each)",
                     f"warm-up: {context.plan.warmup} s of the same load before each measured run"

@@ -8,6 +8,7 @@ Checks run in one fixed order and the first failure answers:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from .errors import AppMismatch, AppNotFound, ScopeNotAllowed, ServiceAccountMismatch, UserMismatch
 from .principal import Directory, Principal
@@ -26,6 +27,11 @@ class Policy:
     user_accounts_only: bool = False
 
     def __str__(self) -> str:
+        return self.text
+
+    @cached_property
+    def text(self) -> str:
+        """How the scope table and every allowed request's reason name the policy."""
         text = ", ".join(sorted(self.scopes)) or "none"
         return text + (" (user account keys only)" if self.user_accounts_only else "")
 
