@@ -311,8 +311,8 @@ def section_in_process(context: Context) -> dict:
         "repeated token: the same JWT every call",
         "POST message: Basic auth, into one personal conversation with the seed's first user"]))
     print(_per_request_table("auth work of one JWT: the route guard's authentication alone", auth, [
-        "mocksmooch/api/guard.py _authenticate, as the route guard calls it (Authorization header, clock, "
-        "mocksmooch.auth.authenticate), in a pushed request context; pushing it is not timed"]))
+        "mocksmooch/api/guard.py authenticate(mock), as the route guard calls it (Authorization header, clock, "
+        "verified-token cache, mocksmooch.auth.authenticate), in a pushed request context; pushing it is not timed"]))
     return {"requests": requests_, "auth_work": auth}
 
 

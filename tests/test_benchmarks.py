@@ -127,3 +127,27 @@ def test_wrk_output_is_read_with_its_units(monkeypatch):
     assert (result.requests_per_s, result.p50_ms, result.p99_ms) == pytest.approx((1046.91, 0.812, 1200.0))
     assert (result.requests, result.non_2xx) == (5235, 12)
     assert result.socket_errors == {"connect": 0, "read": 3, "write": 0, "timeout": 1}
+
+
+def _py_spy_may_attach() -> bool:
+    """py-spy reads another process's memory: root, or a ptrace scope that allows it."""
+    try:
+        scope = Path("/proc/sys/kernel/yama/ptrace_scope").read_text().strip()
+    except OSError:
+        scope = "0"
+    return os.geteuid() == 0 or scope == "0"
+
+
+@pytest.mark.skipif(shutil.which("wrk") is None, reason="profile.py puts its load on with wrk, which is missing")
+@pytest.mark.skipif(not (Path(sys.executable).parent / "py-spy").exists(), reason="py-spy is not installed")
+@pytest.mark.skipif(not _py_spy_may_attach(), reason="py-spy may not attach to another process here (ptrace)")
+def test_profile_shows_where_a_loaded_server_spends_its_time():
+    done = subprocess.run([sys.executable, str(REPO / "benchmarks" / "profile.py"), "--seconds", "2", "--top", "5"],
+                          cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+    lines = done.stdout.splitlines()
+    assert "samples of the thread holding the GIL" in lines[0] and "/users/" in lines[0]
+    by_package = lines[lines.index("== own time by package ==") + 1:lines.index("== with callees ==") - 1]
+    packages = {line.split()[1]: float(line.split()[0].rstrip("%")) for line in by_package}
+    assert {"waitress", "flask", "werkzeug", "mocksmooch"} <= set(packages)
+    assert 99 <= sum(packages.values()) <= 101
