@@ -43,7 +43,7 @@ DEFAULTS: dict[str, Any] = {
 
 class _LazyRule(Rule):
     """A URL rule whose URL builders (two per rule, compiled from source when the rule is
-    added: half of create_app's time for the mock's 340 rules) are compiled on first use.
+    added: half of create_app's time for the mock's 345 rules) are compiled on first use.
     The mock builds almost no URLs, so most never are.  (Overrides Werkzeug's
     Rule._compile_builder, which Rule.compile calls and binds; tests/test_app.py builds URLs.)"""
 

@@ -45,9 +45,14 @@ def to_logging(entry) -> None:
 
 class RequestLines:
     """Writes request lines to `stream` from a background thread; `close()` writes what is
-    queued and stops it (call it before the server's last line)."""
+    queued and stops it (call it before the server's last line).
+
+    A stream nobody reads (a full pipe) must not stop the server nor fill its memory: past
+    MAX_QUEUED waiting lines, new ones are dropped and counted, and a line says how many
+    once the stream takes lines again.  The journal keeps every request either way."""
 
     BATCH = 1000
+    MAX_QUEUED = 100_000
     # Collecting lines for a moment before writing them wakes the thread once per batch
     # rather than once per request, which costs a busy server far more than the delay.
     GATHER_SECONDS = 0.02
@@ -55,13 +60,20 @@ class RequestLines:
 
     def __init__(self, stream: TextIO, log_format: str = "text"):
         self._stream = stream
-        self._render = request_json if log_format == "json" else request_line
+        self._json = log_format == "json"
+        self._render = request_json if self._json else request_line
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._dropped = 0
+        self._dropped_lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, name="mocksmooch-request-lines", daemon=True)
         self._thread.start()
 
     def __call__(self, entry) -> None:
-        self._queue.put(entry)
+        if self._queue.qsize() < self.MAX_QUEUED:
+            self._queue.put(entry)
+            return
+        with self._dropped_lock:
+            self._dropped += 1
 
     def close(self, timeout: float = 5.0) -> None:
         self._queue.put(self._STOP)
@@ -78,14 +90,27 @@ class RequestLines:
                 except queue.Empty:
                     break
             lines = [self._render(entry) for entry in batch if entry is not self._STOP]
-            if lines:
-                try:
-                    self._stream.write("\n".join(lines) + "\n")
-                    self._stream.flush()
-                except (OSError, ValueError):  # stdout closed or gone: the lines have nowhere to go
-                    pass
+            self._write(lines + self._dropped_notice())
             if any(entry is self._STOP for entry in batch):
                 return
+
+    def _write(self, lines: list[str]) -> None:
+        if not lines:
+            return
+        try:
+            self._stream.write("\n".join(lines) + "\n")
+            self._stream.flush()
+        except (OSError, ValueError):  # stdout closed or gone: the lines have nowhere to go
+            pass
+
+    def _dropped_notice(self) -> list[str]:
+        with self._dropped_lock:
+            dropped, self._dropped = self._dropped, 0
+        if not dropped:
+            return []
+        message = (f"mocksmooch: {dropped} request line(s) not logged: more than {self.MAX_QUEUED:,} were "
+                   "waiting for stdout (is it read?); the journal, GET /_mocksmooch/requests, keeps the latest")
+        return [json.dumps({"level": "warning", "message": message}) if self._json else message]
 
 
 class JsonFormatter(logging.Formatter):
