@@ -12,7 +12,7 @@ from pathlib import Path
 from flask import Blueprint, abort, send_from_directory
 
 HERE = Path(__file__).parent
-ASSETS = {"dashboard.js", "chat.js", "style.css"}  # served at /_mocksmooch/assets/<name>
+ASSETS = {"common.js", "dashboard.js", "chat.js", "style.css"}  # served at /_mocksmooch/assets/<name>
 
 # Everything from the mock's own origin; no inline scripts or styles, no third-party hosts.
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "

@@ -11,9 +11,8 @@
 // land in the same conversation, so they show up here at the next poll.
 "use strict";
 
-// --- helpers (the dashboard has the same few; each page stands alone) -------------------
+// --- helpers (with common.js) ---------------------------------------------------------------
 
-const CONTROL = new URL("./", document.baseURI);  // /_mocksmooch/
 const ROOT = new URL("../", CONTROL);             // the mock itself
 const SDK = new URL("sdk/v2/", ROOT);
 const POLL_MS = 1000;                             // while the conversation is active
@@ -22,67 +21,7 @@ const IDLE_AFTER_MS = 60000;
 const SDK_NAME = "web/mocksmooch/chat-page";      // what the page says it is, in x-smooch-sdk
 const SDK_TYPES = ["web", "ios", "android"];
 
-const byTestId = (id, root = document) => root.querySelector(`[data-testid="${id}"]`);
-
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attrs)) {
-    if (value === null || value === undefined || value === false) continue;
-    node.setAttribute(name, value === true ? "" : String(value));
-  }
-  for (const child of children.flat()) {
-    if (child === null || child === undefined || child === false) continue;
-    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-  return node;
-}
-
-let flashTimer = null;
-function flash(message, kind = "info") {
-  const box = byTestId("flash");
-  box.textContent = message;
-  box.dataset.kind = kind;
-  box.hidden = false;
-  clearTimeout(flashTimer);
-  flashTimer = setTimeout(() => { box.hidden = true; }, kind === "error" ? 8000 : 4000);
-}
-
-function guarded(action) {
-  return async (event) => {
-    if (event && event.preventDefault) event.preventDefault();
-    try {
-      await action(event);
-    } catch (error) {
-      flash(error.message, "error");
-    }
-  };
-}
-
-// With MOCKSMOOCH_ADMIN_TOKEN set, the control API answers 401 without the token: the page
-// asks for it once, keeps it for this tab (sessionStorage, shared with the dashboard), and
-// sends it in its own header to the control API only; Authorization stays the SDK's.
-const ADMIN_TOKEN_HEADER = "X-Mocksmooch-Admin-Token";
-const ADMIN_TOKEN_KEY = "mocksmooch.adminToken";
-let adminTokenDeclined = false;
-
 const isControl = (url) => new URL(url).href.startsWith(CONTROL.href);
-
-/** After a control call's 401 sent with `sent` (or none): true if there is another token to try. */
-function askAdminToken(sent) {
-  const current = sessionStorage.getItem(ADMIN_TOKEN_KEY);
-  if (current && current !== sent) return true;  // another call asked meanwhile
-  if (adminTokenDeclined) return false;
-  const token = window.prompt(sent
-    ? "That admin token was refused. The admin token of this mocksmooch (MOCKSMOOCH_ADMIN_TOKEN):"
-    : "This mocksmooch wants its admin token (MOCKSMOOCH_ADMIN_TOKEN):");
-  if (!token || !token.trim()) {
-    adminTokenDeclined = true;  // reload the page to be asked again
-    sessionStorage.removeItem(ADMIN_TOKEN_KEY);
-    return false;
-  }
-  sessionStorage.setItem(ADMIN_TOKEN_KEY, token.trim());
-  return true;
-}
 
 /** A JSON call; the decoded answer, or an Error with the status and the error body's words. */
 async function call(method, url, { body, headers = {} } = {}) {
