@@ -227,6 +227,12 @@ class Store:
         return self._read(("id", kind, record_id),
                           "SELECT body FROM records WHERE kind = ? AND id = ?", (kind, record_id))
 
+    def get_of_app(self, kind: str, record_id: str, app_id: str) -> dict | None:
+        """The record of `kind` with this id if it belongs to app `app_id`: to a caller of
+        another app, a record that exists is as missing as one that does not."""
+        record = self.get(kind, record_id)
+        return record if record is not None and record.get("appId") == app_id else None
+
     def get_by_alt(self, kind: str, parent: str, alt: str) -> dict | None:
         return self._read(("alt", kind, parent, alt),
                           "SELECT body FROM records WHERE kind = ? AND parent = ? AND alt = ?",

@@ -45,8 +45,8 @@ class Member:
 # --- lookups ---------------------------------------------------------------------------
 
 def find_conversation(store: Store, app_id: str, conversation_id: str) -> dict:
-    conversation = store.get("conversation", conversation_id)
-    if conversation is None or conversation["appId"] != app_id:
+    conversation = store.get_of_app("conversation", conversation_id, app_id)
+    if conversation is None:
         raise ApiError(404, "conversation_not_found", "Conversation not found",
                        f"app {app_id} has no conversation {conversation_id[:64]!r}")
     return conversation

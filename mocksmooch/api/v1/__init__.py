@@ -12,13 +12,21 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request
 
 from ..errors import ApiError, bad_request
-from ..guard import principal, requires
+from ..guard import mock, principal, requires
 
 v1 = Blueprint("v1", __name__)
 
 
 def not_found(what: str, reason: str) -> ApiError:
     return ApiError(404, "not_found", f"{what} not found", reason)
+
+
+def find_integration(app_id: str, integration_id: str) -> dict:
+    """The app's integration, or v1's 404."""
+    integration = mock().store.get_of_app("integration", integration_id, app_id)
+    if integration is None:
+        raise not_found("Integration", f"app {app_id} has no integration {integration_id[:64]!r}")
+    return integration
 
 
 def with_status(body: dict, status: int):

@@ -170,8 +170,8 @@ def _merged_user(app_id: str, body: dict, role: str) -> dict:
     user_id = reference["_id"]
     if not isinstance(user_id, str) or not user_id:
         raise bad_request(f"{role}._id should be a non-empty string")
-    user = mock().store.get("user", user_id)
-    if user is None or user["appId"] != app_id:
+    user = mock().store.get_of_app("user", user_id, app_id)
+    if user is None:
         raise not_found("App user", f"{role}: app {app_id} has no user with _id {user_id[:64]!r}")
     return user
 

@@ -22,7 +22,7 @@ from ..errors import ApiError, bad_request
 from ..guard import mock, principal
 from ..v2.common import render_user
 from ..v2.users import render_client
-from . import app_route, not_found
+from . import app_route, find_integration, not_found
 from .app_users import app_user, render_app_user
 from .templates import message_field
 
@@ -155,17 +155,10 @@ def _link_integration(app_id: str, body: dict, channel: str) -> str | None:
     if integration_id is None:
         return next((integration["id"] for integration in mock().store.children("integration", app_id)
                      if integration["type"] == channel), None)
-    integration = _integration(app_id, integration_id)
+    integration = find_integration(app_id, integration_id)
     if integration["type"] != channel:
         raise bad_request(f"integrationId must be the id of a {channel} integration")
     return integration_id
-
-
-def _integration(app_id: str, integration_id: str) -> dict:
-    integration = mock().store.get("integration", integration_id)
-    if integration is None or integration["appId"] != app_id:
-        raise not_found("Integration", f"app {app_id} has no integration {integration_id[:64]!r}")
-    return integration
 
 
 @app_route("/appusers/<user_ref>/channels/<channel>", "DELETE", *USER_SCOPES)
@@ -201,7 +194,7 @@ def get_link_requests(app_id, user_ref):
     app_user(app_id, user_ref)
     link_requests = []
     for integration_id in wanted:
-        integration = _integration(app_id, integration_id)
+        integration = find_integration(app_id, integration_id)
         if integration["type"] not in LINK_REQUEST_URLS:
             raise bad_request(f"Link requests are not supported for integrations of type '{integration['type']}'")
         handle_field, url = LINK_REQUEST_URLS[integration["type"]]

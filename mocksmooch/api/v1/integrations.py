@@ -23,7 +23,7 @@ from ..bodies import field, json_body
 from ..errors import bad_request
 from ..guard import mock
 from ..v2.common import find_app
-from . import app_route, not_found, offset_page, with_status
+from . import app_route, find_integration, not_found, offset_page, with_status
 from .menus import render_menu, save_menu
 from .messages import save_v1_upload
 
@@ -88,14 +88,14 @@ def list_integrations(app_id):
 
 
 @app_route("/integrations/<integration_id>", "GET", *SCOPES)
-def get_integration(app_id, integration_id):
-    return jsonify({"integration": render_integration(_integration(app_id, integration_id))})
+def getfind_integration(app_id, integration_id):
+    return jsonify({"integration": render_integration(find_integration(app_id, integration_id))})
 
 
 @app_route("/integrations/<integration_id>", "PUT", *SCOPES)
-def update_integration(app_id, integration_id):
+def updatefind_integration(app_id, integration_id):
     body = json_body()
-    integration = _integration(app_id, integration_id)
+    integration = find_integration(app_id, integration_id)
     for name in NOT_V1:
         if name in body:
             raise bad_request(f"should NOT have additional property '{name}'")
@@ -117,17 +117,10 @@ def update_integration(app_id, integration_id):
 
 
 @app_route("/integrations/<integration_id>", "DELETE", *SCOPES)
-def delete_integration(app_id, integration_id):
+def deletefind_integration(app_id, integration_id):
     """As in v2: keys, webhooks, menu and switchboard links go with it (domain.integrations)."""
-    rules.remove_integration(mock().store, _integration(app_id, integration_id))
+    rules.remove_integration(mock().store, find_integration(app_id, integration_id))
     return jsonify({})
-
-
-def _integration(app_id: str, integration_id: str) -> dict:
-    integration = mock().store.get("integration", integration_id)
-    if integration is None or integration.get("appId") != app_id:
-        raise not_found("Integration", f"app {app_id} has no integration {integration_id[:64]!r}")
-    return integration
 
 
 def _deployment(app_id: str, body: dict) -> dict:
@@ -159,7 +152,7 @@ def _checked(rule, *args, **kwargs):
 @app_route("/integrations/<integration_id>/menu", "GET", *SCOPES)
 def get_integration_menu(app_id, integration_id):
     """No menu of its own: an empty one, as the app menu's GET answers."""
-    _integration(app_id, integration_id)
+    find_integration(app_id, integration_id)
     return jsonify({"menu": render_menu(_menu(integration_id))})
 
 
@@ -176,7 +169,7 @@ def update_integration_menu(app_id, integration_id):
 @app_route("/integrations/<integration_id>/menu", "DELETE", *SCOPES)
 def delete_integration_menu(app_id, integration_id):
     """The channel falls back to the app menu; `{}`, as documented."""
-    _integration(app_id, integration_id)
+    find_integration(app_id, integration_id)
     existing = _menu(integration_id)
     if existing is not None:
         mock().store.delete("menu", existing["id"])
@@ -191,7 +184,7 @@ def _save_menu(app_id: str, integration_id: str) -> dict:
     """Create or replace the menu (POST and PUT both do: each is documented as "Create the
     specified integration's menu")."""
     body = json_body()
-    _integration(app_id, integration_id)
+    find_integration(app_id, integration_id)
     return save_menu(integration_id, app_id, body, integrationId=integration_id)
 
 
@@ -243,7 +236,7 @@ def upload_integration_profile_photo(app_id, integration_id):
 
 
 def _whatsapp(app_id: str, integration_id: str) -> dict:
-    integration = _integration(app_id, integration_id)
+    integration = find_integration(app_id, integration_id)
     if integration["type"] != "whatsapp":
         raise bad_request("Integration profiles are only available for WhatsApp integrations")
     return integration

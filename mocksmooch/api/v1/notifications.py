@@ -17,7 +17,7 @@ from ...clock import rfc3339
 from ..bodies import field, json_body
 from ..errors import bad_request
 from ..guard import mock
-from . import app_route, not_found, with_status
+from . import app_route, find_integration, with_status
 from .templates import message_field
 
 NOTIFICATION_CHANNELS = ("whatsapp", "twilio", "messagebird")
@@ -39,9 +39,7 @@ def post_notification(app_id):
     else:
         message_field(body, "message", required=True)
 
-    integration = mock().store.get("integration", integration_id)
-    if integration is None or integration["appId"] != app_id:
-        raise not_found("Integration", f"app {app_id} has no integration {integration_id[:64]!r}")
+    integration = find_integration(app_id, integration_id)
     if integration["type"] not in NOTIFICATION_CHANNELS:
         raise bad_request(f"Notifications are not supported for integrations of type '{integration['type']}'")
     if schema == "whatsapp" and integration["type"] != "whatsapp":

@@ -50,8 +50,8 @@ def render_template(template: dict) -> dict:
 
 
 def _template(app_id: str, template_id: str) -> dict:
-    template = mock().store.get("template", template_id)
-    if template is None or template["appId"] != app_id:
+    template = mock().store.get_of_app("template", template_id, app_id)
+    if template is None:
         raise not_found("Template", f"app {app_id} has no template {template_id[:64]!r}")
     return template
 

@@ -40,8 +40,8 @@ def upload_attachment(app_id):
         raise bad_request(f"for should be equal to one of the allowed values: {', '.join(CONTAINERS)}")
     conversation_id = _query("conversationId")
     if conversation_id is not None:
-        conversation = mock().store.get("conversation", conversation_id)
-        if conversation is None or conversation.get("appId") != app_id:
+        conversation = mock().store.get_of_app("conversation", conversation_id, app_id)
+        if conversation is None:
             raise ApiError(404, "conversation_not_found", "Conversation not found",
                            f"app {app_id} has no conversation {conversation_id[:64]!r}")
     attachment = save_upload(app_id, access=access, container=container, conversation_id=conversation_id)
@@ -87,8 +87,8 @@ def remove_by_media_url(app_id: str, media_url: str) -> None:
     """Delete the app's attachment at `media_url`: 400 for a URL this server did not hand
     out, 404 for one of ours that is gone or belongs to another app."""
     attachment_id = _attachment_id(media_url)
-    attachment = mock().store.get("attachment", attachment_id)
-    if attachment is None or attachment["appId"] != app_id:
+    attachment = mock().store.get_of_app("attachment", attachment_id, app_id)
+    if attachment is None:
         raise ApiError(404, "not_found", "Attachment not found",
                        f"app {app_id} has no attachment {attachment_id[:64]!r}")
     mock().store.delete("attachment", attachment_id)

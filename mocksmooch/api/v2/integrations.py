@@ -154,8 +154,8 @@ def delete_integration(app_id, integration_id):
 
 
 def find_integration(app_id: str, integration_id: str) -> dict:
-    integration = mock().store.get("integration", integration_id)
-    if integration is None or integration.get("appId") != app_id:
+    integration = mock().store.get_of_app("integration", integration_id, app_id)
+    if integration is None:
         raise ApiError(404, "integration_not_found", "Integration not found",
                        f"app {app_id} has no integration {integration_id[:64]!r}")
     return integration
@@ -164,8 +164,8 @@ def find_integration(app_id: str, integration_id: str) -> dict:
 def _check_responder(app_id: str, responder_id: str | None) -> None:
     if responder_id is None:
         return
-    responder = mock().store.get("switchboardIntegration", responder_id)
-    if responder is None or responder.get("appId") != app_id:
+    responder = mock().store.get_of_app("switchboardIntegration", responder_id, app_id)
+    if responder is None:
         raise ApiError(400, "bad_request", "defaultResponderId must be the id of a switchboard integration",
                        f"app {app_id} has no switchboard integration {responder_id[:64]!r}")
 

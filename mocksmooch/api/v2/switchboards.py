@@ -88,8 +88,8 @@ def delete_switchboard(app_id, switchboard_id):
 
 
 def find_switchboard(app_id: str, switchboard_id: str) -> dict:
-    switchboard = mock().store.get("switchboard", switchboard_id)
-    if switchboard is None or switchboard.get("appId") != app_id:
+    switchboard = mock().store.get_of_app("switchboard", switchboard_id, app_id)
+    if switchboard is None:
         raise ApiError(404, "switchboard_not_found", "Switchboard not found",
                        f"app {app_id} has no switchboard {switchboard_id[:64]!r}")
     return switchboard

@@ -223,15 +223,15 @@ def create_client(app_id, user_ref):
     conversation_id = field(target, "conversationId", str, required=True, non_empty=True)
 
     store = mock().store
-    integration = store.get("integration", criteria["integrationId"])
-    if integration is None or integration.get("appId") != app_id:
+    integration = store.get_of_app("integration", criteria["integrationId"], app_id)
+    if integration is None:
         raise ApiError(404, "integration_not_found", "Integration not found",
                        f"app {app_id} has no integration {criteria['integrationId'][:64]!r}")
     if integration["type"] != criteria["type"]:
         raise bad_request(f"matchCriteria.type {criteria['type']} does not match the type of "
                           f"integration {integration['id']} ({integration['type']})")
-    conversation = store.get("conversation", conversation_id)
-    if conversation is None or conversation.get("appId") != app_id:
+    conversation = store.get_of_app("conversation", conversation_id, app_id)
+    if conversation is None:
         raise ApiError(404, "conversation_not_found", "Conversation not found",
                        f"app {app_id} has no conversation {conversation_id[:64]!r}")
 
