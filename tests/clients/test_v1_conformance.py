@@ -20,13 +20,13 @@ from __future__ import annotations
 import ast
 import inspect
 import re
-from typing import Callable
 
 import jwt
 import pytest
 import requests
 import smooch
 
+from operation_table import OperationTable
 from v1_support import PNG, Session, client_operations, configuration, forbidden, refused  # noqa: F401
 
 OBJECT_ID = re.compile(r"^[0-9a-f]{24}$")
@@ -54,19 +54,8 @@ def fetched(url: str) -> requests.Response:
 
 # --- the table: one case per client operation ----------------------------------------------
 
-OPERATIONS: dict[tuple[str, str], Callable[[Session], None]] = {}
-
-
-def operation(qualified: str):
-    """Registers the decorated function as the case of `ApiClass.method`."""
-    api_class, method = qualified.split(".")
-
-    def register(case):
-        assert (api_class, method) not in OPERATIONS, qualified
-        OPERATIONS[(api_class, method)] = case
-        return case
-
-    return register
+OPERATIONS = OperationTable()
+operation = OPERATIONS.case  # @operation("ApiClass.method") registers the case of that operation
 
 
 # --- AppApi: account (user account keys, and service account keys within their grant) ------------
@@ -802,9 +791,7 @@ def _(s: Session):
 
 def test_every_client_operation_is_exercised():
     """The table covers exactly the operations of the installed client."""
-    offered = client_operations()
-    assert sorted(offered - set(OPERATIONS)) == [], "client operations without a case"
-    assert sorted(set(OPERATIONS) - offered) == [], "cases for operations the client does not have"
+    OPERATIONS.assert_covers_exactly(client_operations())
 
 
 @pytest.mark.parametrize("operation_", sorted(OPERATIONS), ids=lambda pair: ".".join(pair))

@@ -15,7 +15,6 @@ from __future__ import annotations
 import re
 import tempfile
 from pathlib import Path
-from typing import Callable
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -24,6 +23,7 @@ import sunshine_conversations_client as sc
 from sunshine_conversations_client.exceptions import ApiException
 
 from conftest import basic
+from operation_table import OperationTable
 from v2_support import Session, client_operations, participant, refused
 
 OBJECT_ID = re.compile(r"^[0-9a-f]{24}$")
@@ -37,19 +37,8 @@ def s(api) -> Session:
 
 # --- the table: one case per client operation ----------------------------------------------
 
-OPERATIONS: dict[tuple[str, str], Callable[[Session], None]] = {}
-
-
-def operation(qualified: str):
-    """Registers the decorated function as the case of `ApiClass.method`."""
-    api_class, method = qualified.split(".")
-
-    def register(case):
-        assert (api_class, method) not in OPERATIONS, qualified
-        OPERATIONS[(api_class, method)] = case
-        return case
-
-    return register
+OPERATIONS = OperationTable()
+operation = OPERATIONS.case  # @operation("ApiClass.method") registers the case of that operation
 
 
 # --- AppsApi: account (all), app (get, update) -----------------------------------------------
@@ -735,9 +724,7 @@ def _(s: Session):
 
 def test_every_client_operation_is_exercised():
     """The table covers exactly the operations of the installed client."""
-    offered = client_operations()
-    assert sorted(offered - set(OPERATIONS)) == [], "client operations without a case"
-    assert sorted(set(OPERATIONS) - offered) == [], "cases for operations the client does not have"
+    OPERATIONS.assert_covers_exactly(client_operations())
 
 
 @pytest.mark.parametrize("operation_", sorted(OPERATIONS), ids=lambda pair: ".".join(pair))

@@ -36,6 +36,8 @@ import smooch
 import yaml
 from smooch.rest import ApiException
 
+import operation_table
+
 # The v1.1 description, next to the repository as tests/test_operation_coverage.py finds it.
 SWAGGER = Path(__file__).resolve().parents[3] / "shared" / "reference" / "smooch-v1.1-swagger.yaml"
 APP = "Acme Support"
@@ -46,15 +48,7 @@ JWT_SCOPE = {"account": "account", "serviceAccount": "account", "app": "app", "i
 
 
 def client_operations() -> set[tuple[str, str]]:
-    """Every public operation of every `*Api` class, without the `_with_http_info` variants."""
-    operations = set()
-    for class_name, cls in inspect.getmembers(smooch, inspect.isclass):
-        if not class_name.endswith("Api"):
-            continue
-        for name, _ in inspect.getmembers(cls, inspect.isfunction):
-            if not name.startswith("_") and not name.endswith("_with_http_info"):
-                operations.add((class_name, name))
-    return operations
+    return operation_table.client_operations(smooch, ("_with_http_info",))
 
 
 def documented_codes() -> dict[tuple[str, str], set[int]]:

@@ -8,7 +8,6 @@
 """
 from __future__ import annotations
 
-import inspect
 import json
 from functools import cached_property
 
@@ -16,23 +15,15 @@ import pytest
 import sunshine_conversations_client as sc
 from sunshine_conversations_client.exceptions import ApiException
 
+import operation_table
+
 # The seeded key owner of each v2 key scope (README, "The default seed").
 KEY_OWNER = {"account": "Acme", "app": "Acme Support", "integration": "bot"}
 APP = "Acme Support"
 
 
 def client_operations() -> set[tuple[str, str]]:
-    """Every public operation of every `*Api` class, without the `_with_http_info` and
-    `_without_preload_content` variants of each."""
-    operations = set()
-    for class_name, cls in inspect.getmembers(sc, inspect.isclass):
-        if not class_name.endswith("Api"):
-            continue
-        for name, _ in inspect.getmembers(cls, inspect.isfunction):
-            if name.startswith("_") or name.endswith(("_with_http_info", "_without_preload_content")):
-                continue
-            operations.add((class_name, name))
-    return operations
+    return operation_table.client_operations(sc, ("_with_http_info", "_without_preload_content"))
 
 
 def refused(call, status: int, code: str | None = None) -> ApiException:
