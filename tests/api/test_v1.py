@@ -5,18 +5,9 @@ from __future__ import annotations
 import re
 
 import jwt
-import pytest
 
 from conftest import basic
-
-
-@pytest.fixture(params=["/v1.1", "/v1"])
-def v1(request):
-    return request.param
-
-
-def acme(api):
-    return basic(api.key("Acme"))
+from v1_helpers import v1, acme  # noqa: F401 (v1: a fixture)
 
 
 def test_app_lifecycle(api, v1):

@@ -12,6 +12,7 @@ import smooch
 from smooch.rest import ApiException
 
 from conftest import basic
+from v1_helpers import v1, acme, support, app_path, put, delete, error  # noqa: F401 (v1: a fixture)
 
 HEX24 = re.compile(r"^[0-9a-f]{24}$")
 BOT = "e4d193f3a0b6e39fb5dac231"
@@ -26,36 +27,6 @@ MENU = {"items": [{"type": "link", "text": "Site", "uri": "https://example.com"}
                   {"type": "submenu", "text": "More", "items": [{"type": "postback", "text": "Hi", "payload": "HI"}]}],
         "settings": {"inputEnabled": False}}
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 24
-
-
-@pytest.fixture(params=["/v1.1", "/v1"])
-def v1(request):
-    return request.param
-
-
-def acme(api) -> str:
-    return basic(api.key("Acme"))
-
-
-def support(api) -> str:
-    return basic(api.key("Acme Support"))
-
-
-def app_path(api, v1: str = "/v1.1", app: str = "Acme Support") -> str:
-    return f"{v1}/apps/{api.app(app)['id']}"
-
-
-def put(api, path, **kwargs):
-    return api.request("PUT", path, **kwargs)
-
-
-def delete(api, path, **kwargs):
-    return api.request("DELETE", path, **kwargs)
-
-
-def error(response, status: int, code: str, description: str) -> None:
-    assert response.status_code == status, response.text
-    assert response.json() == {"error": {"code": code, "description": description}}
 
 
 def create(api, body: dict, *, v1: str = "/v1.1", auth: str | None = None) -> dict:

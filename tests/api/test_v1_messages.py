@@ -13,6 +13,7 @@ import smooch
 from smooch.rest import ApiException
 
 from conftest import Api, basic
+from v1_helpers import v1  # noqa: F401 (v1: a fixture)
 from mocksmooch.pytest_plugin import LiveServer
 
 DEFAULT_AVATAR = "https://www.gravatar.com/avatar/00000000000000000000000000000000.png?s=200&d=mm"
@@ -22,11 +23,6 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
 # --- helpers --------------------------------------------------------------------------------------
-
-@pytest.fixture(params=["/v1.1", "/v1"])
-def v1(request):
-    return request.param
-
 
 @pytest.fixture
 def frozen(api):

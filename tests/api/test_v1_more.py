@@ -13,18 +13,10 @@ import smooch
 from smooch.rest import ApiException
 
 from conftest import basic
+from v1_helpers import v1, acme, put, delete, error  # noqa: F401 (v1: a fixture)
 
 FORBIDDEN = {"error": {"code": "forbidden", "description": "Forbidden"}}
 APP_MISMATCH = {"error": {"code": "bad_request", "description": "AppId in path does not match supplied credentials"}}
-
-
-@pytest.fixture(params=["/v1.1", "/v1"])
-def v1(request):
-    return request.param
-
-
-def acme(api):
-    return basic(api.key("Acme"))
 
 
 def support_key(api):
@@ -37,19 +29,6 @@ def support_id(api):
 
 def user_token(api, user_id: str) -> str:
     return api.bearer(api.key("Acme Support")["id"], "appUser", userId=user_id)
-
-
-def put(api, path, **kwargs):
-    return api.request("PUT", path, **kwargs)
-
-
-def delete(api, path, **kwargs):
-    return api.request("DELETE", path, **kwargs)
-
-
-def error(response, status: int, code: str, description: str) -> None:
-    assert response.status_code == status, response.text
-    assert response.json() == {"error": {"code": code, "description": description}}
 
 
 def channel_integration(api, kind: str, **fields) -> dict:

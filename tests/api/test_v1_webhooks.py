@@ -15,6 +15,7 @@ import sunshine_conversations_client as sc
 from smooch.rest import ApiException
 
 from conftest import basic
+from v1_helpers import v1, acme, support, bot, app_path, error  # noqa: F401 (v1: a fixture)
 
 HEX24 = re.compile(r"^[0-9a-f]{24}$")
 HEX32 = re.compile(r"^[0-9a-f]{32}$")
@@ -28,34 +29,8 @@ NOT_FOUND = {"error": {"code": "not_found", "description": "Webhook not found"}}
 TARGET = "https://example.com/smooch"
 
 
-@pytest.fixture(params=["/v1.1", "/v1"])
-def v1(request):
-    return request.param
-
-
-def acme(api) -> str:
-    return basic(api.key("Acme"))
-
-
-def support(api) -> str:
-    return basic(api.key("Acme Support"))
-
-
-def bot(api) -> str:
-    return basic(api.key("bot"))
-
-
-def app_path(api, v1: str = "/v1.1", app: str = "Acme Support") -> str:
-    return f"{v1}/apps/{api.app(app)['id']}"
-
-
 def v2_path(api) -> str:
     return f"/v2/apps/{api.app('Acme Support')['id']}"
-
-
-def error(response, status: int, code: str, description: str) -> None:
-    assert response.status_code == status, response.text
-    assert response.json() == {"error": {"code": code, "description": description}}
 
 
 def create(api, body: dict, *, auth: str, path: str | None = None) -> dict:
