@@ -88,12 +88,12 @@ def list_integrations(app_id):
 
 
 @app_route("/integrations/<integration_id>", "GET", *SCOPES)
-def getfind_integration(app_id, integration_id):
+def get_integration(app_id, integration_id):
     return jsonify({"integration": render_integration(find_integration(app_id, integration_id))})
 
 
 @app_route("/integrations/<integration_id>", "PUT", *SCOPES)
-def updatefind_integration(app_id, integration_id):
+def update_integration(app_id, integration_id):
     body = json_body()
     integration = find_integration(app_id, integration_id)
     for name in NOT_V1:
@@ -117,7 +117,7 @@ def updatefind_integration(app_id, integration_id):
 
 
 @app_route("/integrations/<integration_id>", "DELETE", *SCOPES)
-def deletefind_integration(app_id, integration_id):
+def delete_integration(app_id, integration_id):
     """As in v2: keys, webhooks, menu and switchboard links go with it (domain.integrations)."""
     rules.remove_integration(mock().store, find_integration(app_id, integration_id))
     return jsonify({})
