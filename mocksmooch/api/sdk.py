@@ -40,7 +40,7 @@ from .bodies import field, json_body, strict_json
 from .errors import ApiError, bad_request
 from .guard import mock
 from .v1 import channels, not_found, with_status
-from .v1.app_users import render_app_user
+from .v1.app_users import render_app_user, updated_profile
 # timestamp_query and page_link: v1's paging by Unix seconds, which the SDK shares
 from .v1.messages import page_link, timestamp_query, render_conversation, render_message, v1_errors
 from .v2.apps import render_app
@@ -308,14 +308,7 @@ def update_app_user(app_id, app_user_id):
     (merged into the user's metadata)."""
     user = own_user(app_id, app_user_id)
     body = json_body()
-    profile = dict(user.get("profile") or {})
-    for name in PROFILE_FIELDS:
-        if name in body:
-            value = field(body, name, str, nullable=True)
-            if value:
-                profile[name] = value
-            else:
-                profile.pop(name, None)
+    profile = updated_profile(user, body, PROFILE_FIELDS)
     properties = metadata_field({"metadata": body["properties"]} if "properties" in body else {}, "User")
     user["profile"] = profile
     if properties:

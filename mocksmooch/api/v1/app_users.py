@@ -78,16 +78,22 @@ def app_user(app_id: str, user_ref: str) -> dict:
     return user
 
 
-def _apply_app_user_fields(user: dict, body: dict) -> None:
-    profile = dict(user.get("profile", {}))
-    for name in APP_USER_FIELDS:
+def updated_profile(user: dict, body: dict, names: tuple[str, ...]) -> dict:
+    """The user's profile with the fields of `body` among `names` applied: v1 and the SDK
+    send them flat, beside the others, and a null (or "") clears one."""
+    profile = dict(user.get("profile") or {})
+    for name in names:
         if name in body:
             value = field(body, name, str, nullable=True)
             if value:
                 profile[name] = value
             else:
                 profile.pop(name, None)
-    user["profile"] = profile
+    return profile
+
+
+def _apply_app_user_fields(user: dict, body: dict) -> None:
+    user["profile"] = updated_profile(user, body, APP_USER_FIELDS)
     if "signedUpAt" in body:
         try:
             user["signedUpAt"] = rfc3339(parse_rfc3339(field(body, "signedUpAt", str)))
