@@ -26,14 +26,21 @@ class Entry:
         self.principal, self.error, self.reason = principal, error, reason
         self.duration_ms, self.fault = duration_ms, fault
 
+    @property
+    def outcome(self) -> str:
+        return "rejected" if self.error is not None else "allowed" if self.principal is not None else "none"
+
+    @property
+    def auth_reason(self) -> str | None:
+        """Why the request was let in or refused (None for one that needed no credential)."""
+        return self.error.reason if self.error is not None else self.reason
+
     def auth(self) -> dict:
         """The authentication outcome: allowed or rejected, the reason, and the caller."""
+        if self.outcome == "none":
+            return {"outcome": "none"}
         caller = self.principal.as_json() if self.principal is not None else None
-        if self.error is not None:
-            return {"outcome": "rejected", "reason": self.error.reason, "principal": caller}
-        if self.principal is not None:
-            return {"outcome": "allowed", "reason": self.reason, "principal": caller}
-        return {"outcome": "none"}
+        return {"outcome": self.outcome, "reason": self.auth_reason, "principal": caller}
 
     def as_json(self) -> dict:
         entry = {"id": self.id} if self.id else {}  # requests to the control API get none

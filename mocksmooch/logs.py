@@ -24,13 +24,12 @@ requests_log = logging.getLogger("mocksmooch.requests")
 
 def request_line(entry) -> str:
     """`GET /v2/apps 200 allowed: <reason> (0.8 ms)`, from a journal.Entry."""
-    outcome = "rejected" if entry.error is not None else "allowed" if entry.principal is not None else "none"
-    reason = entry.error.reason if entry.error is not None else entry.reason
+    reason = entry.auth_reason
     query = f"?{entry.query}" if entry.query else ""
     status = "dropped" if entry.status is None else entry.status
     because = f": {reason}" if reason else ""
     fault = f" [fault {entry.fault['id']}]" if entry.fault else ""
-    return f"{entry.method} {entry.path}{query} {status} {outcome}{because} ({entry.duration_ms:.1f} ms){fault}"
+    return f"{entry.method} {entry.path}{query} {status} {entry.outcome}{because} ({entry.duration_ms:.1f} ms){fault}"
 
 
 def request_json(entry) -> str:
