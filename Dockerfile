@@ -48,7 +48,7 @@ USER 10001:10001
 HEALTHCHECK --interval=5s --timeout=3s --start-period=10s --retries=3 \
     CMD ["mocksmooch", "healthcheck"]
 
-# Exec form, so the server is PID 1 and receives SIGTERM itself: `mocksmooch serve` runs
-# waitress (not Flask's development server), lets in-flight requests finish and exits 0.
+# Exec form, so the server is PID 1 and receives SIGTERM itself: `mocksmooch serve` stops
+# accepting, lets in-flight requests finish (up to 8 s, inside Docker's 10) and exits 0.
 STOPSIGNAL SIGTERM
 CMD ["mocksmooch", "serve"]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from servers import REPO
 
-PACKAGES = ("mocksmooch", "flask", "werkzeug", "waitress", "pyjwt", "requests")
+PACKAGES = ("mocksmooch", "flask", "werkzeug", "granian", "uvloop", "pyjwt", "requests")
 
 
 def describe(wrk_version: str | None, load_tool: str, prism_version: str | None) -> dict:

@@ -96,7 +96,7 @@ def _report(samples: Path, top: int, what: str) -> None:
             print(f"{n / total * 100:5.1f}%  {frame[:150]}")
 
 
-PACKAGES = ("mocksmooch", "waitress", "flask", "werkzeug", "jwt", "json", "sqlite3", "logging", "threading")
+PACKAGES = ("mocksmooch", "granian", "uvloop", "asyncio", "flask", "werkzeug", "jwt", "json", "sqlite3", "logging", "threading")
 
 
 def _by_package(own: Counter) -> Counter:

@@ -226,8 +226,7 @@ def section_startup(context: Context) -> dict:
              fmt(ratios.get(name), " x", 2) if name in ratios else ""] for name, values in times.items()]
     print(table("startup: process start to first 200", ["server", "median", "min", "max", "runs",
                                                         "mocksmooch serve is"], rows, [
-        f"mocksmooch serve: `.venv/bin/mocksmooch serve --port P` (waitress, {servers.serve_threads()} threads, "
-        "its request log to a file)",
+        "mocksmooch serve: `.venv/bin/mocksmooch serve --port P` (its request log to a file)",
         "container command: the Dockerfile's ENV + CMD (`mocksmooch serve`) without Docker, on 127.0.0.1:P",
         "peers: hello-world polls GET /, Prism the benchmarked GET user (it has no health route)",
         "'mocksmooch serve is': its median divided by the peer's (below 1: mocksmooch is faster)"]))
@@ -322,7 +321,7 @@ def section_loopback(context: Context) -> dict:
     reuse = ("the server answers `Connection: close`, so every request opens a new TCP connection"
              if results["connection"] == "close" else "the connection is kept alive between requests")
     print(_per_request_table("per request, over loopback through the plugin's server", results["requests"], [
-        "mocksmooch.pytest_plugin.LiveServer (Werkzeug, threaded) in this process; one requests.Session, "
+        "mocksmooch.pytest_plugin.LiveServer (mocksmooch.server, in a thread) in this process; one requests.Session, "
         "one request at a time; the time includes the client's work", reuse]))
     return results
 

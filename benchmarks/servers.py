@@ -168,7 +168,7 @@ class Server:
 
 def mocksmooch_serve(log_dir: Path, *, fixtures: Path | None = None, env: dict | None = None,
                      timeout: float = 30.0) -> Server:
-    """`mocksmooch serve --port P` as shipped: waitress, its default threads, text logs."""
+    """`mocksmooch serve --port P` as shipped: its default settings, text logs."""
     port = free_port()
     argv = [str(VENV_BIN / "mocksmooch"), "serve", "--port", str(port)]
     if fixtures is not None:
@@ -225,16 +225,8 @@ def _dockerfile_instructions(path: Path):
 
 def hello_world(log_dir: Path) -> Server:
     port = free_port()
-    argv = [sys.executable, str(BENCHMARKS / "hello.py"), "--port", str(port), "--threads", str(serve_threads())]
+    argv = [sys.executable, str(BENCHMARKS / "hello.py"), "--port", str(port)]
     return Server("hello-world", argv, port, log_dir, env=dict(os.environ), ready_path="/")
-
-
-def serve_threads() -> int:
-    """The worker threads `mocksmooch serve` runs with by default, which the hello-world
-    peer gets too: the same server configuration."""
-    from mocksmooch import cli
-
-    return cli.DEFAULT_THREADS
 
 
 def prism(log_dir: Path, prism_bin: Path, spec: Path, ready_path: str, ready_headers: dict) -> Server:

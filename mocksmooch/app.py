@@ -26,6 +26,7 @@ from .clock import Clock, parse_rfc3339
 from .control import control
 from .core import ConfigError, Mock
 from .dashboard import dashboard
+from .gateway import FAULT, MAX_BODY, STARTED
 from .journal import Entry, Journal
 from .store import StateFileError, Store
 
@@ -86,6 +87,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if config:
         app.config.from_mapping(config)
     app.json.sort_keys = False  # keep fields in the order the real API sends them
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY  # the gateway reads no more: 413 beyond
 
     app.extensions["mocksmooch"] = build_mock(app.config)
     app.register_blueprint(v2)
@@ -206,7 +208,7 @@ def _register_journal(app: Flask) -> None:
             status=None if fault is not None and fault.get("drop") else status,  # dropped: nothing sent
             principal=getattr(context, "principal", None), error=getattr(context, "auth_error", None),
             reason=getattr(context, "auth_reason", None),
-            duration_ms=(time.perf_counter() - req.environ.get(_STARTED, time.perf_counter())) * 1000,
+            duration_ms=(time.perf_counter() - req.environ[STARTED]) * 1000,
             fault=fault)
         if not _is_control(entry.path):
             mock.journal.record(entry)
@@ -215,36 +217,28 @@ def _register_journal(app: Flask) -> None:
         return response
 
 
-_STARTED = "mocksmooch.started"
-
-
 def _stamp_start(wsgi_app):
-    """When the request arrived, in its WSGI environ, for the journal's durationMs."""
+    """When the request arrived, in its WSGI environ, for the journal's durationMs (the
+    gateway stamps it before it reads the body or waits out a fault's delay)."""
     def stamped(environ, start_response):
-        environ[_STARTED] = time.perf_counter()
+        environ.setdefault(STARTED, time.perf_counter())
         return wsgi_app(environ, start_response)
     return stamped
 
 
 def _register_faults(app: Flask) -> None:
-    """Fault rules (mocksmooch.faults, managed at /_mocksmooch/faults) strike here, before
-    routing and authentication, as a gateway in front of the API would.  The journal entry
-    of a request a rule hit carries `fault`: the rule's id and what it did."""
-    mock: Mock = app.extensions["mocksmooch"]
+    """Fault rules (mocksmooch.faults, managed at /_mocksmooch/faults) strike in the gateway,
+    before routing and authentication, as a gateway in front of the API would: it decides
+    and waits out a rule's delay; here the rule's answer is given (its status, or a dropped
+    connection), so that the journal and CORS see it as any other response.  The journal
+    entry of a request a rule hit carries `fault`: the rule's id and what it did."""
 
     @app.before_request
     def inject_fault():
-        if not mock.faults.armed:
-            return None
-        preflight = request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers
-        rule = mock.faults.decide(request.method, request.path,
-                                  faults.credential_key_id(request.headers.get("Authorization")),
-                                  preflight=preflight)
+        rule = request.environ.get(FAULT)
         if rule is None:
             return None
         g.fault = rule.mark()
-        if rule.delay:
-            time.sleep(rule.delay)
         if rule.drop:
             return _DroppedConnection()
         if rule.status is None:
@@ -275,7 +269,7 @@ class _DroppedConnection(Response):
     being sent, closes the connection (faults.drop_connection)."""
 
     def __call__(self, environ, start_response):
-        faults.drop_connection(environ)
+        faults.drop_connection()
 
 
 def _is_control(path: str) -> bool:

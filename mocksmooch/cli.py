@@ -17,9 +17,6 @@ from .store import Store
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8090
-# waitress worker threads.  Python runs one at a time (the GIL); under 16 connections of load
-# 4 kept the p99 latency lower than 8 at the same throughput (BENCHMARKS.md).
-DEFAULT_THREADS = 4
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -47,7 +44,11 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help=f"address to bind (env MOCKSMOOCH_HOST, default {DEFAULT_HOST})")
     serve.add_argument("--port", type=_port, help=f"port to listen on (env MOCKSMOOCH_PORT, default {DEFAULT_PORT})")
     _fixtures_option(serve)
-    serve.add_argument("--threads", type=_positive, help=f"worker threads (env MOCKSMOOCH_THREADS, default {DEFAULT_THREADS})")
+    serve.add_argument("--io-threads", type=_positive,
+                       help="threads that read and write connections (Rust, outside Python; "
+                            "env MOCKSMOOCH_IO_THREADS, default 1); requests run one at a time "
+                            "on one event loop whatever this is")
+    serve.add_argument("--threads", type=_positive, help=argparse.SUPPRESS)  # before 0.2: waitress's threads
     serve.add_argument("--log-format", type=_log_format, metavar="{text,json}",
                        help="one line per request, as text or JSON (env MOCKSMOOCH_LOG_FORMAT, default text)")
     serve.add_argument("--cors", type=_cors_mode, metavar="{dev,production}",
@@ -143,51 +144,42 @@ def _fixtures_option(parser: argparse.ArgumentParser) -> None:
 
 
 def _serve(args) -> int:
-    import signal
-
-    import waitress
-
     from .app import create_app
     from .control import admin_token, open_control_api_warning
+    from .server import Server
 
     host = args.host or _env("MOCKSMOOCH_HOST", DEFAULT_HOST)
     port = args.port if args.port is not None else _env_port()
-    threads = args.threads or _env("MOCKSMOOCH_THREADS", DEFAULT_THREADS, _positive)
+    io_threads = args.io_threads or _env("MOCKSMOOCH_IO_THREADS", None, _positive)
     log_format = args.log_format or _env("MOCKSMOOCH_LOG_FORMAT", "text", _log_format)
     logs.configure(log_format)
+    if args.threads or os.environ.get("MOCKSMOOCH_THREADS"):
+        logging.getLogger("mocksmooch").warning(
+            "mocksmooch: warning: --threads / MOCKSMOOCH_THREADS no longer apply (they set waitress's threads): requests run one at a "
+            "time on an event loop, and waiting ones hold no thread; --io-threads sets the connection threads")
     cors = args.cors or _env("MOCKSMOOCH_CORS", "dev", _cors_mode)
     cors_origins = args.cors_origins if args.cors_origins is not None else _env("MOCKSMOOCH_CORS_ORIGINS", "*")
     state = args.state or _env("MOCKSMOOCH_STATE", None)
     app = create_app({"FIXTURES": args.fixtures, "CORS": cors, "CORS_ORIGINS": cors_origins, "STATE": state})
     request_lines = app.extensions["mocksmooch"].request_log = logs.RequestLines(sys.stdout, log_format)
     try:
-        server = waitress.create_server(app, host=host, port=port, threads=threads, ident="mocksmooch")
+        server = Server(app, host, port, io_threads=io_threads)
     except OSError as error:
         raise ConfigError(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
 
-    received: list[str] = []
-
-    def stop(signum, frame):
-        # waitress's loop ends on SystemExit and lets in-flight requests finish.
-        received.append(signal.Signals(signum).name)
-        raise SystemExit(0)
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
     seed = args.fixtures or ("MOCKSMOOCH_FIXTURES_JSON" if os.environ.get("MOCKSMOOCH_FIXTURES_JSON")
                              else "default seed")
     logging.getLogger("mocksmooch").info(
-        "mocksmooch %s on http://%s:%s (%s, CORS %s), state %s; dashboard: /_mocksmooch/, keys: `mocksmooch keys`",
-        __version__, host, server.effective_port, seed, app.config["CORS"], f"in {state}" if state else "in memory")
+        "mocksmooch %s on %s (%s, CORS %s), state %s; dashboard: /_mocksmooch/, keys: `mocksmooch keys`",
+        __version__, server.url, seed, app.config["CORS"], f"in {state}" if state else "in memory")
     exposed = open_control_api_warning(host, admin_token(app.config))
     if exposed:
         logging.getLogger("mocksmooch").warning("mocksmooch: warning: %s", exposed)
     try:
-        server.run()
+        server.serve()  # until SIGTERM or SIGINT; requests in flight finish first
     finally:
-        server.close()
         request_lines.close()
-    logging.getLogger("mocksmooch").info("mocksmooch: %s received, stopped", " and ".join(received) or "stop")
+    logging.getLogger("mocksmooch").info("mocksmooch: %s received, stopped", " and ".join(server.signals) or "stop")
     return 0
 
 

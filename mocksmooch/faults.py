@@ -11,8 +11,10 @@ generator, so a run repeats exactly.
                        "retryAfter": 2, "times": 1})
     hit = faults.decide("POST", "/v2/apps/x/messages", key_id=None)   # the rule, once
 
-This module knows nothing of Flask: app.py asks `decide()` before routing and turns the
-answer into a response; control.py exposes the registry over HTTP.  Bad rules raise
+This module knows nothing of Flask or HTTP: the gateway (mocksmooch.gateway) asks
+`decide()` for every request before the app sees it, waits out a rule's delay and hands the
+rule to the app in the WSGI environ (ENVIRON_KEY), where app.py turns it into a response;
+control.py exposes the registry over HTTP.  Bad rules raise
 FaultError, whose message starts with the field's name.
 """
 from __future__ import annotations
@@ -23,7 +25,6 @@ import fnmatch
 import json
 import math
 import random
-import socket
 import threading
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -35,6 +36,7 @@ MAX_DELAY = 300.0          # seconds: longer than any client timeout worth testi
 MAX_RETRY_AFTER = 86400    # seconds: a day
 MAX_PATTERN = 1000
 CONTROL_PREFIX = "/_mocksmooch"
+ENVIRON_KEY = "mocksmooch.fault"  # the Rule that hit a request, in its WSGI environ
 FIELDS = ("method", "path", "keyId", "status", "body", "contentType", "retryAfter", "delay",
           "drop", "times", "probability", "seed")
 
@@ -350,30 +352,11 @@ def credential_key_id(authorization: str | None) -> str | None:
 
 # --- dropping a connection --------------------------------------------------------------------
 
-try:  # waitress (mocksmooch serve) closes the connection, and sends nothing, on this exception
-    from waitress.channel import ClientDisconnected as _WaitressDisconnected
-except ImportError:  # pragma: no cover - waitress is a dependency
-    class _WaitressDisconnected(Exception):  # type: ignore[no-redef]
-        pass
+class ConnectionDropped(ConnectionAbortedError):
+    """Raised from the app's WSGI call to end the request with no response at all: the
+    gateway (mocksmooch.gateway) closes the connection without sending a byte."""
 
 
-class ConnectionDropped(ConnectionAbortedError, _WaitressDisconnected):
-    """Raised from the WSGI call to end the request with no response at all.
-
-    Werkzeug's server (the pytest plugin's) treats a ConnectionError as a client gone away
-    and writes nothing; waitress does the same for its ClientDisconnected and closes the
-    connection.  Any other server would at worst answer 500.
-    """
-
-
-def drop_connection(environ: dict) -> None:
-    """Close the request's connection without a response; never returns."""
-    sock = environ.get("werkzeug.socket")
-    if isinstance(sock, socket.socket):
-        # Werkzeug would otherwise keep an HTTP/1.1 connection open, waiting for a next
-        # request, and the client would wait for its answer until it timed out.
-        try:
-            sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
+def drop_connection() -> None:
+    """End the request with no response; never returns."""
     raise ConnectionDropped("mocksmooch fault: connection dropped")

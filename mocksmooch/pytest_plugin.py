@@ -6,7 +6,7 @@
         ...
 
 The session server runs in a background thread on 127.0.0.1, on a free port (each
-pytest-xdist worker gets its own).  With MOCKSMOOCH_URL set, the fixtures use that server
+pytest-xdist worker gets its own): the same server as `mocksmooch serve`.  With MOCKSMOOCH_URL set, the fixtures use that server
 (a CI service container) instead, and reset it through its control API.  The fixture hands
 tests a `mocksmooch.client.MockSmooch`: everything it does is an HTTP call any other client
 could make.
@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 from pathlib import Path
 
 import pytest
@@ -42,29 +41,19 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 class LiveServer:
-    """mocksmooch in a background thread of this process, on a free loopback port."""
+    """mocksmooch on a free loopback port, served from a background thread of this process
+    by the server `mocksmooch serve` runs (mocksmooch.server.Server), with its settings."""
 
     def __init__(self, config: dict):
-        from werkzeug.serving import WSGIRequestHandler, make_server
-
         from .app import create_app
-
-        class QuietHandler(WSGIRequestHandler):
-            def log_request(self, *args, **kwargs):  # the app logs each request itself
-                pass
+        from .server import Server
 
         self.app = create_app(config)
-        self._server = make_server("127.0.0.1", 0, self.app, threaded=True, request_handler=QuietHandler)
-        self.url = f"http://127.0.0.1:{self._server.server_port}"
-        # A short poll interval lets shutdown() return promptly at session end.
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="mocksmooch", daemon=True)
-        self._thread.start()
+        self._server = Server(self.app, "127.0.0.1", 0).start()
+        self.url = self._server.url
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+        self._server.stop()
 
 
 def _session_fixture_file(config: pytest.Config) -> Path | None:

@@ -149,5 +149,5 @@ def test_profile_shows_where_a_loaded_server_spends_its_time():
     assert "samples of the thread holding the GIL" in lines[0] and "/users/" in lines[0]
     by_package = lines[lines.index("== own time by package ==") + 1:lines.index("== with callees ==") - 1]
     packages = {line.split()[1]: float(line.split()[0].rstrip("%")) for line in by_package}
-    assert {"waitress", "flask", "werkzeug", "mocksmooch"} <= set(packages)
+    assert {"granian", "flask", "werkzeug", "mocksmooch"} <= set(packages)
     assert 99 <= sum(packages.values()) <= 101

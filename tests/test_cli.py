@@ -209,7 +209,7 @@ def test_docs_route_table_is_what_routes_prints():
 @pytest.mark.parametrize("env, message", [
     ({"MOCKSMOOCH_LOG_FORMAT": "xml"}, "MOCKSMOOCH_LOG_FORMAT='xml': must be one of text, json"),
     ({"MOCKSMOOCH_CLOCK_START": "yesterday"}, "MOCKSMOOCH_CLOCK_START='yesterday': not an RFC 3339 timestamp"),
-    ({"MOCKSMOOCH_THREADS": "0"}, "MOCKSMOOCH_THREADS='0': must be at least 1"),
+    ({"MOCKSMOOCH_IO_THREADS": "0"}, "MOCKSMOOCH_IO_THREADS='0': must be at least 1"),
     ({"MOCKSMOOCH_PORT": "80000"}, "MOCKSMOOCH_PORT='80000': a port is a number from 0 to 65535"),
     ({"MOCKSMOOCH_JWT_LEEWAY": "-5"}, "MOCKSMOOCH_JWT_LEEWAY=-5: must be a number of seconds"),
 ])

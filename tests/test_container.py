@@ -389,7 +389,7 @@ def installed(image, tmp_path_factory) -> Installed:
 def test_the_build_installs_the_package_and_its_seed_into_the_venv(installed):
     """A real copy in the venv, with the default seed as a file, not the checkout on a path."""
     probe = subprocess.run([str(installed.venv / "bin" / "python"), "-c",
-                            "import mocksmooch, waitress; from mocksmooch import fixtures; "
+                            "import mocksmooch, granian, uvloop; from mocksmooch import fixtures; "
                             "print(mocksmooch.__file__); print(fixtures.DEFAULT_SEED)"],
                            env=installed.env, cwd="/", capture_output=True, text=True, timeout=60)
     assert probe.returncode == 0, probe.stderr
@@ -464,7 +464,7 @@ def test_the_image_serves_the_default_seed_logs_each_request_and_stops_on_sigter
         container.wait_healthy()
         allowed = requests.get(container.url + alice, headers=basic(key["id"], key["secret"]), timeout=5)
         assert allowed.status_code == 200 and allowed.json()["user"]["externalId"] == "alice"
-        assert allowed.headers["Server"] == "mocksmooch"  # waitress, not Werkzeug's development server
+        assert allowed.headers["Server"] == "mocksmooch"  # the gateway's, not "granian"
         refused = requests.get(container.url + alice, headers=basic(key["id"], "wrong"), timeout=5)
         assert refused.status_code == 401
         lines, stderr = container.stop()
