@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import time
 from functools import cached_property
-from http import HTTPStatus
 from typing import Any, Mapping
 
 from flask import Flask, Response, g, jsonify, request
@@ -197,10 +196,7 @@ def _register_journal(app: Flask) -> None:
     def record(response):
         req = request._get_current_object()  # one context look-up instead of one per attribute
         context = g._get_current_object()
-        status = response.status_code
-        line = _status_line(status)
-        if response.status != line:  # Werkzeug says "401 UNAUTHORIZED"; setting it parses it
-            response.status = line
+        status = response.status_code  # the reason phrase is hyper's ("401 Unauthorized")
         fault = getattr(context, "fault", None)
         entry = Entry(
             time=mock.clock.now(), method=req.method, path=req.path,
@@ -283,18 +279,3 @@ _POLLED = ("/_mocksmooch/health", "/_mocksmooch/clock", "/_mocksmooch/requests",
 
 def _is_polled(path: str) -> bool:
     return path.startswith(_POLLED)
-
-
-def _reason_phrase(status: int) -> str:
-    """"Unauthorized", as Node servers say it, not Werkzeug's "UNAUTHORIZED"."""
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return "Unknown"
-
-
-_STATUS_LINES = {int(status): f"{int(status)} {status.phrase}" for status in HTTPStatus}
-
-
-def _status_line(status: int) -> str:
-    return _STATUS_LINES.get(status) or f"{status} {_reason_phrase(status)}"

@@ -94,6 +94,7 @@ class Gateway:
         else:
             body = b""  # nothing to wait for: no trip through the loop
         environ["wsgi.input"] = io.BytesIO(body)
+        environ["wsgi.input_terminated"] = True  # read whole: a chunked body has no CONTENT_LENGTH
         if self.faults is not None and self.faults.armed:
             rule = self._decide_fault(environ)
             if rule is not None:

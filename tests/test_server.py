@@ -121,6 +121,29 @@ def test_requests_share_one_kept_alive_connection(mocksmooch):
         connection.close()
 
 
+def test_a_chunked_body_is_read_whole(mocksmooch):
+    account = mocksmooch.keys["Acme"]
+
+    def chunks():
+        yield b'{"displayName":'
+        yield b' "Chunky"}'
+
+    created = requests.post(mocksmooch.url + "/v2/apps", data=chunks(), auth=(account["id"], account["secret"]),
+                            headers={"Content-Type": "application/json"}, timeout=5)
+    assert created.status_code == 201 and created.json()["app"]["displayName"] == "Chunky"
+
+
+def test_a_body_over_64_mib_is_refused_unread(mocksmooch):
+    port = int(mocksmooch.url.rpartition(":")[2])
+    account = mocksmooch.keys["Acme"]
+    credentials = base64.b64encode(f"{account['id']}:{account['secret']}".encode())
+    started = time.monotonic()
+    answer = raw_request(port, b"POST /v2/apps HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                               b"Authorization: Basic " + credentials + b"\r\nContent-Length: 70000000\r\n\r\n{")
+    assert answer.startswith(b"HTTP/1.1 413 Payload Too Large\r\n"), answer[:200]
+    assert time.monotonic() - started < 2  # the 70 MB were never waited for
+
+
 # --- clients that wait or dawdle hold up no one else -------------------------------------------------
 
 def test_a_thousand_idle_or_slow_connections_lock_no_one_out(mocksmooch):
