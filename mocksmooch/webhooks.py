@@ -12,32 +12,39 @@ rendered with the v2 renderers).  Give users in full (`render_user`) and sources
 Each subscribed v2 webhook of the app (its triggers name the trigger) gets one POST of the
 spec's envelope, `{"app": {"id"}, "webhook": {"id", "version"}, "events": [{"id",
 "createdAt", "type", "payload"}]}`, with `X-API-Key: <the webhook's secret>`.  Deliveries to
-one webhook go in the order of the events; different webhooks are served in parallel by a
-few daemon threads.  One attempt each, 5 s timeout, no retries, no redirects, no proxy.
+one webhook go in the order of the events; different webhooks are served in parallel.  One
+attempt each, 5 s timeout, no retries, no redirects, no proxy.
+
+Deliveries are coroutines on the server's event loop, the one the request that caused them
+runs on (mocksmooch.gateway): no thread of their own to hand the interpreter to and back,
+which cost a message post more than the rest of its work did (BENCHMARKS.md).  An emit from
+outside a running loop (a script, a unit test) runs them on a loop in a daemon thread.
 """
 from __future__ import annotations
 
+import asyncio
 import copy
-import http.client
 import json
 import logging
 import secrets
+import ssl
 import threading
 import time
 from collections import deque
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+import h11
+
 from .clock import rfc3339
 
 log = logging.getLogger("mocksmooch.webhooks")
 
 TIMEOUT_SECONDS = 5.0
-WORKERS = 4
 DELIVERIES_KEPT = 1000
 USER_TRUNCATED = ("id", "externalId", "zendeskId", "brandId", "authenticated")
 RESPONSE_BYTES_READ = 64 * 1024
-WORKER_IDLE_SECONDS = 30.0
+USER_AGENT = "mocksmooch-webhooks"
 
 
 @dataclass
@@ -56,20 +63,17 @@ class _Job:
 
 class Webhooks:
     def __init__(self, store, clock, *, deliveries_kept: int = DELIVERIES_KEPT,
-                 timeout: float = TIMEOUT_SECONDS, workers: int = WORKERS):
+                 timeout: float = TIMEOUT_SECONDS):
         self.store = store
         self.clock = clock
         self.timeout = timeout
-        self._workers = workers
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # emits may come from several threads outside the server
         self._generation = 0           # bumped by clear(): older jobs are neither sent nor logged
         self._deliveries: deque[dict] = deque(maxlen=deliveries_kept)
         self._next_id = 1
-        self._lanes: dict[str, deque[_Job]] = {}   # per webhook, in event order
-        self._ready: deque[str] = deque()           # webhooks with work and no worker on them
-        self._wakeup = threading.Condition(self._lock)
-        self._threads: list[threading.Thread] = []
-        self._idle = 0                              # workers waiting for a lane
+        self._lanes: dict[str, deque[_Job]] = {}   # per webhook, in event order; each drained by one task
+        self._tasks: set[asyncio.Task] = set()      # the lanes' tasks on the server's loop (kept referenced)
+        self._background: _BackgroundLoop | None = None
 
     # --- what the resources call -----------------------------------------------------------
 
@@ -123,7 +127,7 @@ class Webhooks:
                 while len(lane) > 1:  # the head may be in flight; its worker drops it when done
                     lane.pop()
 
-    # --- the workers -----------------------------------------------------------------------------
+    # --- delivering ------------------------------------------------------------------------------
 
     def _enqueue(self, job: _Job) -> None:
         with self._lock:
@@ -131,42 +135,31 @@ class Webhooks:
                 return
             lane = self._lanes.setdefault(job.webhook_id, deque())
             lane.append(job)
-            if len(lane) == 1:  # an idle lane: hand it to a worker
-                self._ready.append(job.webhook_id)
-                self._wakeup.notify()
-            if len(self._ready) > self._idle and len(self._threads) < self._workers:
-                self._start_worker()
+            idle = len(lane) == 1  # else the lane's task is on it already
+        if idle:
+            self._run(self._drain(job.webhook_id))
 
-    def _start_worker(self) -> None:
-        """Workers start on demand, up to `workers`; daemons, so an unreachable target never
-        holds up the process's exit."""
-        thread = threading.Thread(target=self._work, name=f"mocksmooch-webhooks-{len(self._threads) + 1}",
-                                  daemon=True)
-        self._threads.append(thread)
-        thread.start()
+    def _run(self, coroutine) -> None:
+        """On the running loop (the server's, in a request), else on the background one."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            if self._background is None:
+                self._background = _BackgroundLoop()
+            self._background.submit(coroutine)
+            return
+        task = loop.create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
-    def _work(self) -> None:
-        """Serve ready lanes; after a while with none, end (a later event starts a worker again)."""
-        me = threading.current_thread()
-        while True:
-            with self._lock:
-                self._idle += 1
-                self._wakeup.wait_for(lambda: self._ready, timeout=WORKER_IDLE_SECONDS)
-                self._idle -= 1
-                if not self._ready:
-                    self._threads.remove(me)
-                    return
-                webhook_id = self._ready.popleft()
-            self._drain(webhook_id)
-
-    def _drain(self, webhook_id: str) -> None:
+    async def _drain(self, webhook_id: str) -> None:
         """Deliver the lane's events one after the other, until it is empty."""
         while True:
             with self._lock:
                 lane = self._lanes[webhook_id]
                 job = lane[0]
                 current = job.generation == self._generation
-            record = self._deliver(job) if current else None
+            record = await self._deliver(job) if current else None
             with self._lock:
                 if record is not None and job.generation == self._generation:
                     self._deliveries.append({"id": self._next_id, **record})
@@ -176,15 +169,17 @@ class Webhooks:
                     del self._lanes[webhook_id]
                     return
 
-    def _deliver(self, job: _Job) -> dict:
+    async def _deliver(self, job: _Job) -> dict:
         """One POST; the log entry saying how it went."""
         started_at, started = rfc3339(self.clock.now()), time.monotonic()
         status, error = None, None
         try:
-            status = _post(job.target, json.dumps(job.body).encode(),
-                           {"Content-Type": "application/json", "X-API-Key": job.secret,
-                            "User-Agent": "mocksmooch-webhooks"}, self.timeout)
-        except Exception as failure:  # refused, unreachable, timed out, bad URL...
+            status = await asyncio.wait_for(_post(job.target, json.dumps(job.body).encode(), [
+                ("Content-Type", "application/json"), ("X-API-Key", job.secret), ("User-Agent", USER_AGENT)]),
+                self.timeout)
+        except asyncio.TimeoutError:
+            error = f"TimeoutError: timed out after {self.timeout:g} s"
+        except Exception as failure:  # refused, unreachable, bad URL, not HTTP...
             error = f"{type(failure).__name__}: {failure}"
         return {"time": started_at, "appId": job.app_id, "webhookId": job.webhook_id,
                 "integrationId": job.integration_id, "target": job.target, "trigger": job.trigger,
@@ -193,22 +188,57 @@ class Webhooks:
                 "durationMs": round((time.monotonic() - started) * 1000), "body": job.body}
 
 
-def _post(target: str, data: bytes, headers: dict, timeout: float) -> int:
-    """POST with http.client, which sends the header names as written (`X-API-Key`), follows
-    no redirect and uses no proxy; the answer's status, whatever it is."""
+class _BackgroundLoop:
+    """An event loop in a daemon thread, for deliveries emitted outside a running loop; a
+    daemon, so an unreachable target never holds up the process's exit."""
+
+    def __init__(self):
+        self._loop = asyncio.new_event_loop()
+        threading.Thread(target=self._loop.run_forever, name="mocksmooch-webhooks", daemon=True).start()
+
+    def submit(self, coroutine) -> None:
+        asyncio.run_coroutine_threadsafe(coroutine, self._loop)
+
+
+async def _post(target: str, data: bytes, headers: list[tuple[str, str]]) -> int:
+    """POST `data` to `target` (HTTP/1.1 by h11, header names as written, no redirect followed,
+    no proxy); the answer's status, whatever it is, once its head (and up to 64 kB of its body)
+    is read."""
     url = urlsplit(target)
     if url.scheme not in ("http", "https") or not url.hostname:
         raise ValueError(f"not an http(s) URL: {target!r}")
-    connection_class = http.client.HTTPSConnection if url.scheme == "https" else http.client.HTTPConnection
-    connection = connection_class(url.hostname, url.port, timeout=timeout)
+    secure = url.scheme == "https"
+    reader, writer = await asyncio.open_connection(
+        url.hostname, url.port or (443 if secure else 80), ssl=ssl.create_default_context() if secure else None)
     try:
+        connection = h11.Connection(h11.CLIENT)
         path = (url.path or "/") + (f"?{url.query}" if url.query else "")
-        connection.request("POST", path, body=data, headers=headers)
-        response = connection.getresponse()
-        response.read(RESPONSE_BYTES_READ)
-        return response.status
+        request = h11.Request(method="POST", target=path, headers=[
+            ("Host", url.netloc.rpartition("@")[2]), ("Content-Length", str(len(data))), *headers])
+        writer.write(connection.send(request) + connection.send(h11.Data(data=data))
+                     + connection.send(h11.EndOfMessage()))
+        await writer.drain()
+        status, read = None, 0
+        while True:
+            event = connection.next_event()
+            if event is h11.NEED_DATA:
+                chunk = await reader.read(65536)
+                connection.receive_data(chunk)
+                if not chunk and status is not None:  # the body ends with the connection
+                    return status
+                continue
+            if isinstance(event, h11.Response):
+                status = event.status_code
+            elif isinstance(event, h11.Data):
+                read += len(event.data)
+            elif isinstance(event, (h11.EndOfMessage, h11.ConnectionClosed)):
+                if status is None:
+                    raise ConnectionError("the target closed the connection without an answer")
+                return status
+            if status is not None and read >= RESPONSE_BYTES_READ:
+                return status
     finally:
-        connection.close()
+        writer.close()
 
 
 def _trimmed(payload: dict, webhook: dict) -> dict:
