@@ -8,7 +8,6 @@ sets the method, body and headers, so GET and POST go through the same path.
 from __future__ import annotations
 
 import http.client
-import os
 import re
 import shutil
 import subprocess
@@ -20,6 +19,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import installs
 from report import percentile
 from servers import BenchmarkError
 
@@ -50,19 +50,12 @@ def ensure_wrk(may_install: bool) -> tuple[str | None, str]:
         return found, "wrk was already installed"
     if not may_install:
         return None, "wrk is missing and --no-install was given"
-    if os.geteuid() != 0 or not shutil.which("apt-get"):
+    if not installs.apt_get_possible():
         return None, ("wrk is missing and cannot be installed here (needs root and apt-get); "
                       "install it with `sudo apt-get install wrk` (Debian/Ubuntu) or `brew install wrk`")
-    print("installing wrk with apt-get ...", flush=True)
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    install = ["apt-get", "install", "-y", "-q", "wrk"]
-    if subprocess.run(install, env=env, capture_output=True).returncode != 0:
-        # A fresh machine has no package lists yet.
-        subprocess.run(["apt-get", "update", "-q"], env=env, capture_output=True)
-        subprocess.run(install, env=env, capture_output=True)
-    found = shutil.which("wrk")
-    return (found, "wrk was installed by this run with apt-get") if found else \
-        (None, "`apt-get install wrk` failed; using the Python fallback")
+    if not installs.apt_get_install("wrk") or not shutil.which("wrk"):
+        return None, "`apt-get install wrk` failed; using the Python fallback"
+    return shutil.which("wrk"), "wrk was installed by this run with apt-get"
 
 
 def wrk_version(path: str | None) -> str | None:

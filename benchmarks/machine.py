@@ -13,7 +13,8 @@ from servers import REPO
 PACKAGES = ("mocksmooch", "flask", "werkzeug", "granian", "uvloop", "pyjwt", "requests")
 
 
-def describe(wrk_version: str | None, load_tool: str, prism_version: str | None) -> dict:
+def describe(wrk_version: str | None, load_tool: str, prism_version: str | None,
+             wiremock_version: str | None) -> dict:
     return {
         "cpu": _cpu_model(),
         "cores": os.cpu_count(),
@@ -26,6 +27,8 @@ def describe(wrk_version: str | None, load_tool: str, prism_version: str | None)
         "load generator": f"{load_tool} ({wrk_version})" if wrk_version and load_tool == "wrk" else load_tool,
         "node": _command_output(["node", "--version"]),
         "prism": prism_version or "not used",
+        "java": _command_output(["java", "-version"]).splitlines()[0],
+        "wiremock": wiremock_version or "not used",
         "git commit": _git_commit(),
     }
 

@@ -13,6 +13,7 @@ import json
 import time
 from dataclasses import dataclass
 from typing import Callable
+from urllib.parse import urlsplit
 
 from werkzeug.test import EnvironBuilder
 
@@ -156,28 +157,62 @@ def auth_work(calls: int, warmup: int) -> dict:
 
 
 def loopback(calls: int, warmup: int) -> dict:
-    """The same cases through mocksmooch.pytest_plugin.LiveServer (in this process, as in a
-    test session), one requests.Session, one request at a time.  The session keeps its
-    connection open when the server lets it; `connection` says whether it did."""
+    """The cases through mocksmooch.pytest_plugin.LiveServer (in this process, as in a test
+    session), then hello-world's GET through the same server class, mocksmooch.server.Server,
+    also in this process: one requests.Session for both, one request at a time, so the ratio
+    of the two is what the mock adds to a bare Flask app under the plugin's server.
+    `connections` says whether each server kept the session's connection alive."""
     import requests
 
+    with requests.Session() as session:
+        timings, mocksmooch = _plugin_server_cases(session, calls, warmup)
+        timings["hello-world GET (peer)"], hello_world = _hello_world_case(session, calls, warmup)
+    return {"requests": timings, "connections": {"mocksmooch": mocksmooch, "hello-world": hello_world}}
+
+
+def _plugin_server_cases(session, calls: int, warmup: int) -> tuple[dict, dict]:
     from mocksmooch.pytest_plugin import LiveServer
 
     server = LiveServer({"FIXTURES": None})
     try:
         mock = server.app.extensions["mocksmooch"]
         target = Target.from_seed(mock.store.seed)
-        with requests.Session() as session:
-            created = session.post(server.url + target.conversations_path, json=target.new_conversation,
-                                   headers={"Authorization": target.basic}, timeout=30)
-            if created.status_code != 201:
-                raise BenchmarkError(f"creating a conversation: {created.status_code} {created.text[:300]}")
-            fresh = mint_tokens(mock, target, warmup + calls)
-            timings = {case.name: _time_http(session, server.url, case, calls, warmup)
-                       for case in cases(target, created.json()["conversation"]["id"], fresh)}
-        return {"requests": timings, "connection": created.headers.get("Connection", "keep-alive").lower()}
+        created = session.post(server.url + target.conversations_path, json=target.new_conversation,
+                               headers={"Authorization": target.basic}, timeout=30)
+        if created.status_code != 201:
+            raise BenchmarkError(f"creating a conversation: {created.status_code} {created.text[:300]}")
+        fresh = mint_tokens(mock, target, warmup + calls)
+        timings = {case.name: _time_http(session, server.url, case, calls, warmup)
+                   for case in cases(target, created.json()["conversation"]["id"], fresh)}
+        return timings, _connection_reuse(session, server.url, HEALTH)
     finally:
         server.stop()
+
+
+def _hello_world_case(session, calls: int, warmup: int) -> tuple[dict, dict]:
+    import hello
+    from mocksmooch.server import Server
+
+    server = Server(hello.app, "127.0.0.1", 0).start()
+    try:
+        timing = _time_http(session, server.url, Case("hello-world GET", "GET", "/", [None]), calls, warmup)
+        return timing, _connection_reuse(session, server.url, "/")
+    finally:
+        server.stop()
+
+
+def _connection_reuse(session, url: str, path: str) -> dict:
+    """Whether the server kept the connection alive, asked after the timed calls with one
+    more GET of `path`: the `Connection` header it answers, and how many TCP connections the
+    session opened to it (urllib3's own count: 1 for every request means the one connection
+    was reused throughout)."""
+    response = session.get(url + path, timeout=30)
+    pools = session.get_adapter(url).poolmanager.pools
+    port = urlsplit(url).port
+    mine = [pools[key] for key in pools.keys() if key.key_port == port]
+    return {"connection_header": response.headers.get("Connection"), "http_version": response.raw.version,
+            "connections_opened": sum(pool.num_connections for pool in mine),
+            "requests": sum(pool.num_requests for pool in mine)}
 
 
 def _time_http(session, url: str, case: Case, calls: int, warmup: int) -> dict:

@@ -8,12 +8,10 @@ without it.
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import installs
 from servers import BENCHMARKS, REPO
 
 PACKAGE = "@stoplight/prism-cli"
@@ -61,19 +59,11 @@ def prepare(skip: bool, may_install: bool) -> Prism:
     if installed_version() != VERSION:
         if not may_install:
             return Prism(skipped=f"{PACKAGE}@{VERSION} is not installed in {CACHE} and --no-install was given")
-        npm = shutil.which("npm")
-        if npm is None:
-            return Prism(skipped="npm is missing (install Node.js 18+ with npm to add the Prism peer)")
-        print(f"installing {PACKAGE}@{VERSION} into {CACHE.relative_to(REPO)} (once) ...", flush=True)
-        CACHE.mkdir(parents=True, exist_ok=True)
-        started = time.perf_counter()
-        done = subprocess.run([npm, "install", "--prefix", str(CACHE), "--no-audit", "--no-fund",
-                               "--loglevel=error", f"{PACKAGE}@{VERSION}"],
-                              capture_output=True, text=True)
-        install_s = time.perf_counter() - started
-        if done.returncode != 0 or installed_version() != VERSION:
-            tail = " ".join((done.stderr or done.stdout).split())[-300:]
-            return Prism(skipped=f"npm install {PACKAGE}@{VERSION} failed ({done.returncode}): {tail}")
+        install_s, failure = installs.npm_install(f"{PACKAGE}@{VERSION}", CACHE)
+        if failure:
+            return Prism(skipped=f"{failure}: the Prism peer is an npm package (Node.js 18+)")
+        if installed_version() != VERSION:
+            return Prism(skipped=f"npm installed {PACKAGE} {installed_version()}, not {VERSION}")
     bin_path = CACHE / "node_modules" / ".bin" / "prism"
     if not bin_path.exists():
         return Prism(skipped=f"{bin_path} is missing after the install")

@@ -236,3 +236,13 @@ def prism(log_dir: Path, prism_bin: Path, spec: Path, ready_path: str, ready_hea
     argv = [str(prism_bin), "mock", "-p", str(port), "-h", HOST, str(spec)]
     return Server("prism", argv, port, log_dir, env=dict(os.environ), ready_path=ready_path,
                   ready_headers=ready_headers, timeout=90.0)
+
+
+def wiremock(log_dir: Path, java: str, jar: Path, root: Path, ready_path: str, ready_headers: dict) -> Server:
+    """WireMock's standalone jar serving the stub mappings under `root`; ready when the
+    benchmarked GET answers 200 (its stub, so the mappings are loaded, not only the port)."""
+    port = free_port()
+    argv = [java, "-jar", str(jar), "--port", str(port), "--bind-address", HOST, "--root-dir", str(root),
+            "--disable-banner"]
+    return Server("wiremock", argv, port, log_dir, env=dict(os.environ), ready_path=ready_path,
+                  ready_headers=ready_headers, timeout=90.0)
