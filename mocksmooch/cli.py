@@ -6,6 +6,7 @@ configured by env alone.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import logging
 import os
@@ -175,6 +176,10 @@ def _serve(args) -> int:
     exposed = open_control_api_warning(host, admin_token(app.config))
     if exposed:
         logging.getLogger("mocksmooch").warning("mocksmooch: warning: %s", exposed)
+    # What start-up built (the app, its routes, the seed) lives as long as the process: out
+    # of the collector's sight, a full collection no longer walks it, which was most of the
+    # p99 latency under load (BENCHMARKS.md).
+    gc.freeze()
     try:
         server.serve()  # until SIGTERM or SIGINT; requests in flight finish first
     finally:
