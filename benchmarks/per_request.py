@@ -156,49 +156,50 @@ def auth_work(calls: int, warmup: int) -> dict:
     return {"repeated token": timed([fresh[0]] * (warmup + calls)), "fresh token": timed(fresh)}
 
 
+SLICES = 10  # loopback: each case's calls are timed in this many slices, the cases taking turns
+
+
 def loopback(calls: int, warmup: int) -> dict:
     """The cases through mocksmooch.pytest_plugin.LiveServer (in this process, as in a test
-    session), then hello-world's GET through the same server class, mocksmooch.server.Server,
-    also in this process: one requests.Session for both, one request at a time, so the ratio
-    of the two is what the mock adds to a bare Flask app under the plugin's server.
-    `connections` says whether each server kept the session's connection alive."""
+    session) and hello-world's GET through the same server class, mocksmooch.server.Server,
+    also in this process, both running at once: one requests.Session for both, one request at
+    a time, each case's calls in SLICES slices taking turns with the other cases', so a drift
+    of the machine's speed lands on all of them alike.  The ratio of the two GETs is what the
+    mock adds to a bare Flask app under the plugin's server.  `connections` says whether each
+    server kept the session's connection alive."""
     import requests
 
-    with requests.Session() as session:
-        timings, mocksmooch = _plugin_server_cases(session, calls, warmup)
-        timings["hello-world GET (peer)"], hello_world = _hello_world_case(session, calls, warmup)
-    return {"requests": timings, "connections": {"mocksmooch": mocksmooch, "hello-world": hello_world}}
-
-
-def _plugin_server_cases(session, calls: int, warmup: int) -> tuple[dict, dict]:
-    from mocksmooch.pytest_plugin import LiveServer
-
-    server = LiveServer({"FIXTURES": None})
-    try:
-        mock = server.app.extensions["mocksmooch"]
-        target = Target.from_seed(mock.store.seed)
-        created = session.post(server.url + target.conversations_path, json=target.new_conversation,
-                               headers={"Authorization": target.basic}, timeout=30)
-        if created.status_code != 201:
-            raise BenchmarkError(f"creating a conversation: {created.status_code} {created.text[:300]}")
-        fresh = mint_tokens(mock, target, warmup + calls)
-        timings = {case.name: _time_http(session, server.url, case, calls, warmup)
-                   for case in cases(target, created.json()["conversation"]["id"], fresh)}
-        return timings, _connection_reuse(session, server.url, HEALTH)
-    finally:
-        server.stop()
-
-
-def _hello_world_case(session, calls: int, warmup: int) -> tuple[dict, dict]:
     import hello
+    from mocksmooch.pytest_plugin import LiveServer
     from mocksmooch.server import Server
 
-    server = Server(hello.app, "127.0.0.1", 0).start()
+    mocksmooch = LiveServer({"FIXTURES": None})
+    hello_world = Server(hello.app, "127.0.0.1", 0).start()
     try:
-        timing = _time_http(session, server.url, Case("hello-world GET", "GET", "/", [None]), calls, warmup)
-        return timing, _connection_reuse(session, server.url, "/")
+        with requests.Session() as session:
+            mock = mocksmooch.app.extensions["mocksmooch"]
+            target = Target.from_seed(mock.store.seed)
+            created = session.post(mocksmooch.url + target.conversations_path, json=target.new_conversation,
+                                   headers={"Authorization": target.basic}, timeout=30)
+            if created.status_code != 201:
+                raise BenchmarkError(f"creating a conversation: {created.status_code} {created.text[:300]}")
+            fresh = mint_tokens(mock, target, warmup + calls)
+            runs = [(mocksmooch.url, case) for case in cases(target, created.json()["conversation"]["id"], fresh)]
+            runs.append((hello_world.url, Case("hello-world GET (peer)", "GET", "/", [None])))
+            samples: dict[str, list[int]] = {case.name: [] for _, case in runs}
+            for url, case in runs:
+                _time_http(session, url, case, warmup, 0)
+            per_slice = max(1, calls // SLICES)
+            for slice_number in range(max(1, calls // per_slice)):
+                for url, case in runs:
+                    samples[case.name] += _time_http(session, url, case, per_slice, 0,
+                                                     offset=warmup + slice_number * per_slice)
+            connections = {"mocksmooch": _connection_reuse(session, mocksmooch.url, HEALTH),
+                           "hello-world": _connection_reuse(session, hello_world.url, "/")}
     finally:
-        server.stop()
+        hello_world.stop()
+        mocksmooch.stop()
+    return {"requests": {name: summary(timed) for name, timed in samples.items()}, "connections": connections}
 
 
 def _connection_reuse(session, url: str, path: str) -> dict:
@@ -215,11 +216,13 @@ def _connection_reuse(session, url: str, path: str) -> dict:
             "requests": sum(pool.num_requests for pool in mine)}
 
 
-def _time_http(session, url: str, case: Case, calls: int, warmup: int) -> dict:
+def _time_http(session, url: str, case: Case, calls: int, warmup: int, offset: int = 0) -> list[int]:
+    """Nanoseconds of each of `calls` requests of the case (after `warmup` untimed ones); a
+    case's i-th request uses its (offset + i)-th Authorization value."""
     samples = []
     data = case.body.encode() if case.body is not None else None
     for i in range(warmup + calls):
-        authorization = case.authorizations[i % len(case.authorizations)]
+        authorization = case.authorizations[(offset + i) % len(case.authorizations)]
         headers = {"Authorization": authorization} if authorization else {}
         if data is not None:
             headers["Content-Type"] = "application/json"
@@ -229,7 +232,7 @@ def _time_http(session, url: str, case: Case, calls: int, warmup: int) -> dict:
         _check(case, response.status_code, response.content, "over loopback")
         if i >= warmup:
             samples.append(elapsed)
-    return summary(samples)
+    return samples
 
 
 def time_calls(call: Callable[[], int], expect: int, calls: int, warmup: int, what: str) -> dict:

@@ -27,6 +27,7 @@ import machine
 import per_request
 import prism as prism_peer
 import servers
+import shipped
 import wiremock as wiremock_peer
 from report import fmt, median, ratio, table
 from scenario import MESSAGE_BODY, Target
@@ -72,6 +73,7 @@ class Context:
     prism: prism_peer.Prism
     wiremock: wiremock_peer.WireMock
     wiremock_root: Path | None   # its --root-dir: the stub mappings written by this run
+    install: shipped.Install     # where the servers' `mocksmooch` and `python` come from
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -155,6 +157,7 @@ def _progress(message: str) -> None:
 
 def _prepare(args, plan: Plan, logs: Path, results: dict) -> Context:
     bytecode = _compile_mocksmooch()
+    install = shipped.prepare(may_install=not args.no_install)
     wrk, tool, how = _load_generator(args)
     prism = prism_peer.prepare(skip=args.skip_prism, may_install=not args.no_install)
     wiremock = wiremock_peer.prepare(skip=args.skip_wiremock, may_install=not args.no_install)
@@ -162,6 +165,7 @@ def _prepare(args, plan: Plan, logs: Path, results: dict) -> Context:
     if not wiremock.skipped:
         wiremock_root = wiremock_peer.write_stubs(logs / "wiremock", _default_target_and_token()[0])
     results["bytecode"] = bytecode
+    results["install"] = {"bin": str(install.bin), "how": install.note}
     results["load_generator"] = {"tool": tool, "how": how, "version": loadgen.wrk_version(wrk)}
     results["prism"] = {"version": prism.version, "install_s": prism.install_s, "skipped": prism.skipped,
                         "spec": str(prism.spec) if prism.spec else None}
@@ -171,11 +175,11 @@ def _prepare(args, plan: Plan, logs: Path, results: dict) -> Context:
     results["machine"] = machine.describe(loadgen.wrk_version(wrk), tool, prism.version, wiremock.version)
     print(table("machine", ["what", "value"], [[name, value] for name, value in results["machine"].items()],
                 numbers=False))
-    notes = [bytecode, f"load generator: {tool}: {how}", _prism_note(prism), _wiremock_note(wiremock)]
+    notes = [install.note, bytecode, f"load generator: {tool}: {how}", _prism_note(prism), _wiremock_note(wiremock)]
     if results["ignored_environment"]:
         notes.append(f"ignored (unset for this run): {', '.join(results['ignored_environment'])}")
     print("\n".join(f"  * {line}" for line in notes))
-    return Context(plan, logs, wrk, tool, prism, wiremock, wiremock_root)
+    return Context(plan, logs, wrk, tool, prism, wiremock, wiremock_root, install)
 
 
 def _compile_mocksmooch() -> str:
@@ -258,9 +262,10 @@ def _default_target_and_token() -> tuple[Target, str]:
 
 def _starters(context: Context) -> dict:
     """Name -> a function making a fresh, not yet started, Server."""
-    starters = {"mocksmooch serve": lambda: servers.mocksmooch_serve(context.logs),
-                "container command": lambda: servers.container_command(context.logs),
-                "hello-world (peer)": lambda: servers.hello_world(context.logs)}
+    bin_dir = context.install.bin
+    starters = {"mocksmooch serve": lambda: servers.mocksmooch_serve(context.logs, bin_dir=bin_dir),
+                "container command": lambda: servers.container_command(context.logs, bin_dir=bin_dir),
+                "hello-world (peer)": lambda: servers.hello_world(context.logs, bin_dir=bin_dir)}
     if not context.prism.skipped:
         starters["prism (peer)"] = lambda: _prism_server(context)
     if not context.wiremock.skipped:
@@ -381,8 +386,8 @@ def section_in_process(context: Context) -> dict:
 
 
 def section_loopback(context: Context) -> dict:
-    """Sequential keep-alive calls from one client: mocksmooch through the plugin's server,
-    then a bare Flask hello-world under the same server class, both in this process."""
+    """Sequential keep-alive calls from one client: mocksmooch through the plugin's server and
+    a bare Flask hello-world under the same server class, both in this process, taking turns."""
     plan = context.plan
     results = per_request.loopback(plan.calls, plan.warmup_calls)
     timings = results["requests"]
@@ -392,8 +397,8 @@ def section_loopback(context: Context) -> dict:
     print(_per_request_table("per request, over loopback: keep-alive calls from one client", timings, [
         "mocksmooch: mocksmooch.pytest_plugin.LiveServer (the plugin's server) in this process; hello-world: "
         "benchmarks/hello.py's app under the same mocksmooch.server.Server(app, '127.0.0.1', 0).start(), in this "
-        "process too, after it; one requests.Session for both, one request at a time; the time includes the "
-        "client's work",
+        f"process too, at the same time; one requests.Session for both, one request at a time, each case's calls "
+        f"in {per_request.SLICES} slices taking turns with the others'; the time includes the client's work",
         _keep_alive_note(results["connections"], results["kept_alive"]),
         f"JWT GET user, repeated token / hello-world GET (medians): "
         f"{fmt(results['jwt_repeated_over_hello_world'], ' x', 2)}"]))
@@ -471,9 +476,10 @@ def _load_server(context: Context, name: str) -> servers.Server:
     """A fresh server; mocksmooch with a message limit no load run can reach: at the default
     (30,000 per conversation, as the real service) a long POST run would end in 423s."""
     if name == "mocksmooch":
-        return servers.mocksmooch_serve(context.logs, env={"MOCKSMOOCH_MESSAGE_LIMIT": "100000000"})
+        return servers.mocksmooch_serve(context.logs, bin_dir=context.install.bin,
+                                        env={"MOCKSMOOCH_MESSAGE_LIMIT": "100000000"})
     if name == "hello-world":
-        return servers.hello_world(context.logs)
+        return servers.hello_world(context.logs, bin_dir=context.install.bin)
     return _prism_server(context) if name == "prism" else _wiremock_server(context)
 
 
@@ -614,7 +620,7 @@ def _seeded_memory(context: Context) -> dict:
     seed.write_text(json.dumps({"accounts": [{"name": "Big", "apps": [{
         "id": app_id, "name": "Big App", "keys": [{"id": key[0], "secret": key[1]}],
         "generate": {"users": context.plan.users}}]}]}))
-    with servers.mocksmooch_serve(context.logs, fixtures=seed, timeout=600) as server:
+    with servers.mocksmooch_serve(context.logs, bin_dir=context.install.bin, fixtures=seed, timeout=600) as server:
         basic = Target(app_id, key[0], key[1], "", "").basic
         pages_s = []
         cursor = ""

@@ -166,30 +166,31 @@ class Server:
 
 # --- the servers under test ------------------------------------------------------------------
 
-def mocksmooch_serve(log_dir: Path, *, fixtures: Path | None = None, env: dict | None = None,
-                     timeout: float = 30.0) -> Server:
-    """`mocksmooch serve --port P` as shipped: its default settings, text logs."""
+def mocksmooch_serve(log_dir: Path, *, bin_dir: Path = VENV_BIN, fixtures: Path | None = None,
+                     env: dict | None = None, timeout: float = 30.0) -> Server:
+    """`mocksmooch serve --port P` as shipped: its default settings, text logs; `bin_dir` is
+    the install's (benchmarks/shipped.py)."""
     port = free_port()
-    argv = [str(VENV_BIN / "mocksmooch"), "serve", "--port", str(port)]
+    argv = [str(bin_dir / "mocksmooch"), "serve", "--port", str(port)]
     if fixtures is not None:
         argv += ["--fixtures", str(fixtures)]
     return Server("mocksmooch serve", argv, port, log_dir, env={**os.environ, **(env or {})}, timeout=timeout)
 
 
-def container_command(log_dir: Path) -> Server:
+def container_command(log_dir: Path, *, bin_dir: Path = VENV_BIN) -> Server:
     """The Dockerfile's ENV and CMD replayed without Docker (there is no engine here).
 
-    Two departures, both forced: the image's venv (/opt/mocksmooch) is this venv, and it
+    Two departures, both forced: the image's venv (/opt/mocksmooch) is `bin_dir`'s, and it
     listens on 127.0.0.1 (benchmarks stay on loopback) on a free port rather than
     0.0.0.0:8090; the bind address changes only which interface is bound (and drops the
     "control API exposed" warning line)."""
-    env, argv = dockerfile_env_and_cmd(REPO / "Dockerfile")
+    env, argv = dockerfile_env_and_cmd(REPO / "Dockerfile", bin_dir)
     port = free_port()
     env.update(MOCKSMOOCH_HOST=HOST, MOCKSMOOCH_PORT=str(port))
     return Server("container command", argv, port, log_dir, env=env)
 
 
-def dockerfile_env_and_cmd(path: Path) -> tuple[dict, list[str]]:
+def dockerfile_env_and_cmd(path: Path, bin_dir: Path = VENV_BIN) -> tuple[dict, list[str]]:
     """The environment a container of this Dockerfile starts with, and its CMD (exec form)."""
     env = {name: value for name, value in os.environ.items() if not name.startswith("MOCKSMOOCH_")}
     argv = None
@@ -198,7 +199,7 @@ def dockerfile_env_and_cmd(path: Path) -> tuple[dict, list[str]]:
             for pair in shlex.split(rest):
                 name, _, value = pair.partition("=")
                 if name == "PATH":  # /opt/mocksmooch/bin:$PATH: the image's venv first
-                    value = f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}"
+                    value = f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"
                 env[name] = value
         elif instruction == "CMD":
             argv = json.loads(rest)
@@ -223,9 +224,10 @@ def _dockerfile_instructions(path: Path):
         logical = ""
 
 
-def hello_world(log_dir: Path) -> Server:
+def hello_world(log_dir: Path, *, bin_dir: Path = VENV_BIN) -> Server:
+    """benchmarks/hello.py with the python of `bin_dir`'s install: mocksmooch's server, as shipped."""
     port = free_port()
-    argv = [sys.executable, str(BENCHMARKS / "hello.py"), "--port", str(port)]
+    argv = [str(bin_dir / "python"), str(BENCHMARKS / "hello.py"), "--port", str(port)]
     return Server("hello-world", argv, port, log_dir, env=dict(os.environ), ready_path="/")
 
 
