@@ -59,9 +59,10 @@ class Gateway:
     and the websocket routes registered on it."""
 
     def __init__(self, wsgi_app, *, faults: "faults.Faults | None" = None,
-                 websockets: Mapping[str, WebSocketHandler] | None = None):
+                 websockets: Mapping[str, WebSocketHandler] | None = None, webhooks=None):
         self.wsgi_app = wsgi_app
         self.faults = faults
+        self.webhooks = webhooks  # the mock's mocksmooch.webhooks.Webhooks, told which loop serves
         self.websockets = websockets if websockets is not None else {}
         self.closing = asyncio.Event()  # set when the server stops: websocket handlers end
         self.open_websockets = 0
@@ -71,8 +72,13 @@ class Gateway:
     def for_app(cls, app) -> "Gateway":
         """The gateway of a Flask app made by create_app (or any Flask app: no faults then)."""
         mock = app.extensions.get("mocksmooch")
-        return cls(app, faults=getattr(mock, "faults", None),
+        return cls(app, faults=getattr(mock, "faults", None), webhooks=getattr(mock, "webhooks", None),
                    websockets=app.extensions.setdefault(WEBSOCKETS, {}))
+
+    def serving(self, loop: asyncio.AbstractEventLoop | None) -> None:
+        """The server's loop, as it starts (None as it stops): where webhooks are delivered."""
+        if self.webhooks is not None:
+            self.webhooks.deliver_on(loop)
 
     async def __call__(self, scope, receive, send) -> None:
         kind = scope["type"]

@@ -99,6 +99,13 @@ class Server:
         self._stopping = asyncio.Event()
         if handle_signals:
             self._install_signal_handlers()
+        self.gateway.serving(self._loop)
+        try:
+            await self._serve()
+        finally:
+            self.gateway.serving(None)
+
+    async def _serve(self) -> None:
         serving = asyncio.ensure_future(self._granian.serve())
         self._started.set()
         stopping = asyncio.ensure_future(self._stopping.wait())

@@ -16,9 +16,10 @@ one webhook go in the order of the events; different webhooks are served in para
 attempt each, 5 s timeout, no retries, no redirects, no proxy.
 
 Deliveries are coroutines on the server's event loop, the one the request that caused them
-runs on (mocksmooch.gateway): no thread of their own to hand the interpreter to and back,
-which cost a message post more than the rest of its work did (BENCHMARKS.md).  An emit from
-outside a running loop (a script, a unit test) runs them on a loop in a daemon thread.
+runs on (mocksmooch.server tells `deliver_on`): no thread of their own to hand the
+interpreter to and back, which cost a message post more than the rest of its work did
+(BENCHMARKS.md).  Without a server (a script, a unit test) they run on a loop in a daemon
+thread.
 """
 from __future__ import annotations
 
@@ -73,7 +74,14 @@ class Webhooks:
         self._next_id = 1
         self._lanes: dict[str, deque[_Job]] = {}   # per webhook, in event order; each drained by one task
         self._tasks: set[asyncio.Task] = set()      # the lanes' tasks on the server's loop (kept referenced)
+        self._server_loop: asyncio.AbstractEventLoop | None = None
+        self._server_thread: int | None = None
         self._background: _BackgroundLoop | None = None
+
+    def deliver_on(self, loop: asyncio.AbstractEventLoop | None) -> None:
+        """Run deliveries on the server's loop from now on (called from that loop's thread as
+        the server starts), or, with None as it stops, on the background loop again."""
+        self._server_loop, self._server_thread = loop, threading.get_ident() if loop else None
 
     # --- what the resources call -----------------------------------------------------------
 
@@ -140,17 +148,21 @@ class Webhooks:
             self._run(self._drain(job.webhook_id))
 
     def _run(self, coroutine) -> None:
-        """On the running loop (the server's, in a request), else on the background one."""
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
+        """On the server's loop: as a task when called on it (the request that caused it runs
+        there), else handed to it; without a server, on the background loop.  (The server's
+        loop is named, not found with get_running_loop(): another library's loop may be
+        "running" in a thread that is not serving, as Playwright's sync API leaves one.)"""
+        loop = self._server_loop
+        if loop is None or loop.is_closed():
             if self._background is None:
                 self._background = _BackgroundLoop()
             self._background.submit(coroutine)
-            return
-        task = loop.create_task(coroutine)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        elif threading.get_ident() == self._server_thread:
+            task = loop.create_task(coroutine)
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        else:
+            asyncio.run_coroutine_threadsafe(coroutine, loop)
 
     async def _drain(self, webhook_id: str) -> None:
         """Deliver the lane's events one after the other, until it is empty."""
