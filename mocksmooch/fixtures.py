@@ -21,8 +21,10 @@ values generated for the others.
 from __future__ import annotations
 
 import base64
+import bisect
 import copy
 import difflib
+import gc
 import hashlib
 import itertools
 import json
@@ -31,6 +33,7 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import cache
@@ -63,6 +66,7 @@ PREFIXED_KEY_ID = re.compile(r"^(act|svc|app|int)_[0-9a-f]{24}$")
 # Generated users signed up within the two years before this fixed instant.
 SIGNED_UP_EPOCH = datetime(2026, 1, 1, tzinfo=timezone.utc)
 SIGNED_UP_SPAN_MS = 2 * 365 * 24 * 3600 * 1000
+_NAIVE_SIGNED_UP_EPOCH = SIGNED_UP_EPOCH.replace(tzinfo=None)  # still UTC
 
 INTEGRATION_LABEL = {"custom": "Custom integration", "web": "Web Messenger",
                      "ios": "iOS SDK", "android": "Android SDK"}
@@ -131,10 +135,25 @@ def normalize(raw: object, source: str = "<inline>") -> dict:
     Raises FixtureError listing every schema and consistency problem, sorted by path.
     A normalized seed is itself a valid fixture, and normalizing it again changes nothing.
     """
-    problems = _schema_problems(raw) + _consistency_problems(raw)
-    if problems:
-        raise FixtureError(source, _render(problems))
-    return _fill(raw)
+    with _collector_paused():
+        problems = _schema_problems(raw) + _consistency_problems(raw)
+        if problems:
+            raise FixtureError(source, _render(problems))
+        return _fill(raw)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cycle collector off meanwhile.  A seed holds no cycles, yet each collection
+    of the oldest generation walks every object made so far: for a `generate` of 100,000
+    users, an eighth of the time spent finding nothing."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 # --------------------------------------------------------------------------- read & parse
@@ -436,14 +455,17 @@ def _duplicate_id_problems(nodes: list[_Node], seed: int | None) -> list[tuple[J
 
 
 def _all_ids(nodes: list[_Node], seed: int | None) -> Iterator[tuple[str, str, JsonPath, bool]]:
-    """(kind, id, path, written out?) for every object, generated users included."""
+    """(kind, id, path, written out?) for every object, generated users included if any user
+    id is written out: two generated ids never collide, so without one there is nothing to
+    find among theirs (and a `generate` of 100,000 users need not be derived twice)."""
+    user_id_written = any(node.kind == "user" and "id" in node.obj for node in nodes)
     for node in nodes:
         object_id = _effective_id(node, seed)
         if object_id is not None:
             yield node.kind, object_id, node.path, "id" in node.obj
-        if node.kind == "app" and seed is not None:
-            for path in _generated_user_paths(node):
-                yield "user", _derived_id(seed, path), path, False
+        if node.kind == "app" and seed is not None and user_id_written:
+            for path, where in _generated_user_paths(node):
+                yield "user", _derived_id_at(seed, where), path, False
 
 
 def _external_id_problems(nodes: list[_Node]) -> list[tuple[JsonPath, str]]:
@@ -531,16 +553,19 @@ def _effective_id(node: _Node, seed: int | None) -> str | None:
     return _derived_id(seed, node.path)
 
 
-def _generated_user_paths(app: _Node) -> list[JsonPath]:
-    """Generated user i of an app derives its values from path `<app>.generate.users[i]`.
+def _generated_user_paths(app: _Node) -> Iterator[tuple[JsonPath, str]]:
+    """Generated user i of an app derives its values from path `<app>.generate.users[i]`:
+    that path, and its text (`_fmt`).
 
     Not `<app>.users[n]`: adding a written-out user must not change the generated ones.
     """
     generate = app.obj.get("generate")
     count = generate.get("users", 0) if isinstance(generate, dict) else 0
     if not isinstance(count, (int, float)) or isinstance(count, bool) or not 0 <= count <= 100_000 or count != int(count):
-        return []
-    return [app.path + ("generate", "users", i) for i in range(int(count))]
+        return
+    path, where = app.path + ("generate", "users"), _fmt(app.path + ("generate", "users"))
+    for i in range(int(count)):
+        yield path + (i,), f"{where}[{i}]"
 
 
 # --------------------------------------------------------------------------- fill & generate
@@ -556,6 +581,9 @@ class _Generator:
         self._faker = Faker(locale)  # one per load: seed_instance is not shared across threads
         self._first_names = _NamePool(self._faker, "first_names")
         self._last_names = _NamePool(self._faker, "last_names")
+        self._rng = random.Random()  # reseeded for each generated profile
+        self._ascii_letters: dict[str, str] = {}  # name -> _ascii_letters(name)
+        self._bcp47_locale = locale.replace("_", "-")  # profiles use BCP 47: en-US
 
     def object_id(self, path: JsonPath) -> str:
         return _derived_id(self.seed, path)
@@ -575,21 +603,42 @@ class _Generator:
         return self._faker_for(path, "name").company()
 
     def signed_up_at(self, path: JsonPath) -> str:
-        offset = _derived_int(self.seed, path, "signedUpAt") % SIGNED_UP_SPAN_MS
-        return _format_timestamp(SIGNED_UP_EPOCH - timedelta(milliseconds=offset))
+        return self._signed_up_at(_fmt(path))
 
-    def profile(self, path: JsonPath) -> dict:
+    def _signed_up_at(self, where: str) -> str:
+        offset = _derived_int_at(self.seed, where, "signedUpAt") % SIGNED_UP_SPAN_MS
+        # _format_timestamp(SIGNED_UP_EPOCH - timedelta(milliseconds=offset)), in half the time
+        return (_NAIVE_SIGNED_UP_EPOCH - timedelta(milliseconds=offset)).isoformat(timespec="milliseconds") + "Z"
+
+    def generated_user(self, where: str) -> dict:
+        """The user generated at `where`, the text of its path (`<app>.generate.users[i]`):
+        the path is formatted once for all the values derived from it, and that formatting
+        was a fifth of the time of a `generate` of 100,000 users."""
+        return {"id": _derived_id_at(self.seed, where), "profile": self._profile(where), "metadata": {},
+                "signedUpAt": self._signed_up_at(where)}
+
+    def _profile(self, where: str) -> dict:
         """Names drawn from the locale's Faker lists with their weights, by a generator seeded
         from the path: the same names Faker would pick, about twenty times faster, which
         matters for a `generate` of 100,000 users."""
-        rng = random.Random(_derived_int(self.seed, path, "profile"))
+        rng = self._rng
+        rng.seed(_derived_int_at(self.seed, where, "profile"))  # as random.Random(that int) would start
         given, surname = self._first_names.pick(rng), self._last_names.pick(rng)
-        local_part = _ascii_slug(f"{given}.{surname}") or f"user{rng.randrange(10**6)}"
+        local_part = self._email_local_part(given, surname) or f"user{rng.randrange(10**6)}"
         email = f"{local_part}@{rng.choice(SAFE_DOMAINS)}"  # never a real mailbox
         avatar_hash = hashlib.sha256(email.encode()).hexdigest()
         return {"givenName": given, "surname": surname, "email": email,
                 "avatarUrl": f"https://www.gravatar.com/avatar/{avatar_hash}?d=identicon",
-                "locale": self.locale.replace("_", "-")}  # profiles use BCP 47: en-US
+                "locale": self._bcp47_locale}
+
+    def _email_local_part(self, given: str, surname: str) -> str:
+        """"Zoë", "O'Neil" -> "zoe.oneil"; empty for scripts without a Latin transliteration.
+        Each name is transliterated once, not once for every user who has it."""
+        letters = self._ascii_letters
+        for name in (given, surname):
+            if name not in letters:
+                letters[name] = _ascii_letters(name)
+        return _slug_of(f"{letters[given]}.{letters[surname]}")
 
     def _faker_for(self, path: JsonPath, what: str) -> Faker:
         self._faker.seed_instance(_derived_int(self.seed, path, what))
@@ -609,13 +658,16 @@ class _NamePool:
             self.names = list(names)
             weights = list(names.values())
             self.cum_weights = list(itertools.accumulate(weights))
+            self._total = self.cum_weights[-1] + 0.0
         else:
             self.names, self.cum_weights = list(names), None
 
     def pick(self, rng: random.Random) -> str:
         if self.cum_weights is None:
             return rng.choice(self.names)
-        return rng.choices(self.names, cum_weights=self.cum_weights)[0]
+        # rng.choices(self.names, cum_weights=self.cum_weights)[0], the same draw by the same
+        # formula, without the checks and the list it builds for every call
+        return self.names[bisect.bisect(self.cum_weights, rng.random() * self._total, 0, len(self.names) - 1)]
 
 
 def _fill(raw: dict) -> dict:
@@ -659,7 +711,8 @@ def _fill_app(gen: _Generator, obj: dict, path: JsonPath) -> dict:
     users = [_fill_user(gen, user, path + ("users", u), sdk_integrations)
              for u, user in enumerate(obj.get("users", []))]
     count = int(obj.get("generate", {}).get("users", 0))
-    users += [_generated_user(gen, path + ("generate", "users", i)) for i in range(count)]
+    generated = _fmt(path + ("generate", "users"))
+    users += [gen.generated_user(f"{generated}[{i}]") for i in range(count)]
     return {
         "id": obj["id"] if "id" in obj else gen.object_id(path),
         "name": obj["name"] if "name" in obj else gen.company(path),
@@ -750,20 +803,29 @@ def _fill_device(gen: _Generator, obj: dict, path: JsonPath, sdk_integrations: d
     return device
 
 
-def _generated_user(gen: _Generator, path: JsonPath) -> dict:
-    return {"id": gen.object_id(path), "profile": gen.profile(path), "metadata": {},
-            "signedUpAt": gen.signed_up_at(path)}
-
-
 # --------------------------------------------------------------------------- derivation
 
+# Each value derives from the path as text (`_fmt`): the functions ending in `_at` take that
+# text, so what derives many values from one path (a generated user) formats it once.
+
+_HASHES = {"sha256": hashlib.sha256, "sha512": hashlib.sha512}
+
+
 def _digest(seed: int, path: JsonPath, what: str, algorithm: str = "sha256") -> bytes:
-    return hashlib.new(algorithm, f"{seed}:{_fmt(path)}:{what}".encode()).digest()
+    return _digest_at(seed, _fmt(path), what, algorithm)
+
+
+def _digest_at(seed: int, where: str, what: str, algorithm: str = "sha256") -> bytes:
+    return _HASHES[algorithm](f"{seed}:{where}:{what}".encode()).digest()
 
 
 def _derived_id(seed: int, path: JsonPath) -> str:
     """24 lowercase hex characters, like every Smooch object id."""
-    return _digest(seed, path, "id").hex()[:24]
+    return _derived_id_at(seed, _fmt(path))
+
+
+def _derived_id_at(seed: int, where: str) -> str:
+    return _digest_at(seed, where, "id").hex()[:24]
 
 
 def _derived_key_id(seed: int, path: JsonPath, prefix: str) -> str:
@@ -771,14 +833,29 @@ def _derived_key_id(seed: int, path: JsonPath, prefix: str) -> str:
 
 
 def _derived_int(seed: int, path: JsonPath, what: str) -> int:
-    return int.from_bytes(_digest(seed, path, what)[:8], "big")
+    return _derived_int_at(seed, _fmt(path), what)
 
 
-def _ascii_slug(text: str) -> str:
-    """"Zoë.O'Neil" -> "zoe.oneil"; empty for scripts without a Latin transliteration."""
+def _derived_int_at(seed: int, where: str, what: str) -> int:
+    return int.from_bytes(_digest_at(seed, where, what)[:8], "big")
+
+
+_SLUG = re.compile(r"[a-z0-9]+(\.[a-z0-9]+)*")
+
+
+def _slug_of(letters: str) -> str:
+    """"zoe.oneil" as it is, ".oneil" -> "oneil"; "" when nothing usable is left (the "."
+    of two names in a script without a Latin transliteration)."""
+    slug = letters.strip(".")
+    return slug if _SLUG.fullmatch(slug) else ""
+
+
+def _ascii_letters(text: str) -> str:
+    """The lowercase ASCII letters, digits and dots that `text` transliterates to.  Done
+    character by character (a dot, which has no decomposition, ends any run of combining
+    marks), so the letters of "given.surname" are those of each name joined by a dot."""
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
-    slug = re.sub(r"[^a-z0-9.]", "", ascii_text).strip(".")
-    return slug if re.fullmatch(r"[a-z0-9]+(\.[a-z0-9]+)*", slug) else ""
+    return re.sub(r"[^a-z0-9.]", "", ascii_text)
 
 
 # --------------------------------------------------------------------------- timestamps

@@ -9,6 +9,7 @@ names it.
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import os
 import signal
@@ -228,6 +229,58 @@ def test_restart_with_other_fixtures_keeps_the_state_and_says_so(tmp_path, caplo
         store.close()
     caplog.clear()
     Store(SEED, state).close()
+    assert not [r for r in caplog.records if r.name == "mocksmooch.store"]
+
+
+def old_fingerprint(seed: dict) -> str:
+    """The fingerprint of state files written before it hashed the seed's compact text."""
+    return hashlib.sha256(json.dumps(seed, sort_keys=True).encode()).hexdigest()
+
+
+def test_a_state_file_from_before_the_compact_seed_text_is_the_same_seed(tmp_path, caplog):
+    state = tmp_path / "state.db"
+    Store(SEED, state).close()
+    db = sqlite3.connect(state)
+    with db:  # as the previous version wrote its meta table
+        db.execute("UPDATE meta SET value = ? WHERE name = 'seedFingerprint'", (old_fingerprint(SEED),))
+        db.execute("UPDATE meta SET value = ? WHERE name = 'seed'", (json.dumps(SEED),))
+    db.close()
+    store = Store(SEED, state)
+    try:
+        assert store.seed == SEED
+        assert not [r for r in caplog.records if r.name == "mocksmooch.store"]
+    finally:
+        store.close()
+
+
+def big_seed(users: int = 3_000) -> dict:
+    return fixtures.normalize({"accounts": [{"name": "Big", "keys": [{"id": "act_" + "b" * 24, "secret": "s"}],
+                                             "apps": [{"id": "b" * 24, "generate": {"users": users}}]}]}, "big")
+
+
+def test_a_big_seed_survives_a_restart_and_its_reset_is_seeded_from_the_kept_text(tmp_path, caplog):
+    state, big = tmp_path / "state.db", big_seed()
+    store = Store(big, state)
+    try:
+        seeded = store.children("user", "b" * 24)
+        store.insert("user", {"id": "u" * 24, "appId": "b" * 24}, parent="b" * 24)
+    finally:
+        store.close()
+    db = sqlite3.connect(f"file:{state}?mode=ro", uri=True)
+    try:  # what the file says it grew from, for the next start and any other reader
+        meta = dict(db.execute("SELECT name, value FROM meta"))
+    finally:
+        db.close()
+    assert json.loads(meta["seed"]) == big and meta["seedFingerprint"] == fingerprint(big)
+
+    store = Store(big, state)  # started again: the records kept, no copy seeded yet
+    try:
+        assert store.get("user", "u" * 24) is not None and store.seed == big
+        store.reset()
+        assert store.get("user", "u" * 24) is None
+        assert store.children("user", "b" * 24) == seeded and store.seed == big == store.base_seed
+    finally:
+        store.close()
     assert not [r for r in caplog.records if r.name == "mocksmooch.store"]
 
 
