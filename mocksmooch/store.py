@@ -214,6 +214,7 @@ class Store:
         # record).  Requests mostly read the same few records (the caller's key, app and user);
         # a hit costs neither the lock nor SQLite, which lets other threads run meanwhile.
         self._reads: dict[tuple, str | None] = {}
+        self._alt_reads: dict[str, set[tuple]] = {}  # kind -> its ("alt", ...) keys in _reads
         self._pristine: OrderedDict[str, sqlite3.Connection] = OrderedDict()
         # The fingerprint of the seed the records grew from; None for a state file's records
         # kept from an earlier start, whose seed is in the file's meta table.
@@ -311,7 +312,7 @@ class Store:
             pristine.backup(self._db, pages=-1)
             self._seed_fingerprint = seed_fingerprint
             self.version += 1
-            self._reads.clear()
+            self._forget_all()
 
     def _pristine_for(self, seed_fingerprint: str, seed: _EncodedSeed | None) -> sqlite3.Connection:
         if seed_fingerprint in self._pristine:
@@ -342,22 +343,31 @@ class Store:
     def transaction(self) -> Iterator[Store]:
         """Several writes that land together or not at all; nested calls join the outer one.
 
-        The read cache is emptied as the transaction starts (so it cannot answer for records
-        being written) and as it ends (for what was read meanwhile, which a rollback may undo);
-        while it is open, nothing enters the cache."""
+        Each write takes what it changes out of the read cache as it happens (`_forget`), so
+        the cache answers only for records no open transaction has touched; while one is
+        open, nothing enters the cache, so a rollback leaves nothing of its writes there."""
         with self._lock:
             if self._depth:
                 yield self
                 return
             self._depth += 1
-            self._reads.clear()
             try:
                 with self._db:
                     yield self
             finally:
                 self._depth -= 1
                 self.version += 1
-                self._reads.clear()
+
+    def _forget(self, kind: str, record_id: str) -> None:
+        """Out of the read cache: the record by id, and every record of its kind read by alt
+        (its alt may have changed, or its body under the alt it keeps)."""
+        self._reads.pop(("id", kind, record_id), None)
+        for key in self._alt_reads.pop(kind, ()):
+            self._reads.pop(key, None)
+
+    def _forget_all(self) -> None:
+        self._reads.clear()
+        self._alt_reads.clear()
 
     # --- records -----------------------------------------------------------------
 
@@ -385,6 +395,8 @@ class Store:
                 text = row[0] if row else None
                 if not self._depth and len(self._reads) < READ_CACHE_SIZE:
                     self._reads[cache_key] = text
+                    if cache_key[0] == "alt":
+                        self._alt_reads.setdefault(cache_key[1], set()).add(cache_key)
         return json.loads(text) if text is not None else None
 
     def children(self, kind: str, parent: str | None = None) -> list[dict]:
@@ -431,11 +443,13 @@ class Store:
 
     def insert(self, kind: str, body: dict, *, parent: str | None = None, alt: str | None = None) -> dict:
         with self.transaction():
+            self._forget(kind, body["id"])  # a miss may be cached for its id or alt
             _insert(self._db, kind, body, parent, alt)
         return body
 
     def update(self, kind: str, body: dict, *, alt: str | None = None) -> dict:
         with self.transaction():
+            self._forget(kind, body["id"])
             try:
                 self._db.execute("UPDATE records SET body = ?, alt = ? WHERE kind = ? AND id = ?",
                                  (json.dumps(body), alt, kind, body["id"]))
@@ -446,6 +460,7 @@ class Store:
     def delete(self, kind: str, record_id: str) -> None:
         """Delete a record and, transitively, every record it owns."""
         with self.transaction():
+            self._forget_all()  # its records of every kind, unknown without reading them
             self._db.execute("DELETE FROM records WHERE kind = ? AND id = ?", (kind, record_id))
             doomed = [record_id]
             while doomed:
