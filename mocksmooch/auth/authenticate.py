@@ -1,7 +1,9 @@
 """Credential -> principal: who is calling, or an AuthenticationError saying why not.
 
-Given a `VerifiedTokens` cache, a JWT seen before skips its signature check; its lifetime
-and its key are checked again each time (auth.cache says why that is enough)."""
+Given a `VerifiedTokens` cache, a JWT seen before skips its signature check, and a Basic
+key id and secret seen before skip the key's look-up and comparison; the lifetime of a
+token and the key of either are checked again each time (auth.cache says why that is
+enough)."""
 from __future__ import annotations
 
 import hmac
@@ -25,6 +27,8 @@ def authenticate(
 ) -> Principal:
     credential = parse_authorization(authorization)
     if isinstance(credential, Basic):
+        if verified is not None:
+            return _authenticate_basic_cached(credential, directory, verified)
         return _authenticate_basic(credential, directory)
     if verified is not None:
         return _authenticate_bearer_cached(credential, directory, now, options, verified)
@@ -40,6 +44,19 @@ def _authenticate_basic(credential: Basic, directory: Directory) -> Principal:
     if key.owner not in BASIC_SCOPE:
         raise InvalidKey(f"key {key.id} signs {OWNER_WORDS[key.owner]} tokens and cannot be used with Basic auth")
     return Principal(key=key, scope=BASIC_SCOPE[key.owner], method="basic")
+
+
+def _authenticate_basic_cached(credential: Basic, directory: Directory, verified: VerifiedTokens) -> Principal:
+    pair = ("basic", credential.key_id, credential.secret)  # never equal to a token (a str)
+    entry = verified.get(pair)
+    if entry is not None:
+        if _still_valid(entry, directory):
+            return entry.principal
+        verified.forget(pair)
+    version = directory.version
+    principal = _authenticate_basic(credential, directory)
+    verified.put(pair, VerifiedToken(principal, None, None, confirmed_at=version))
+    return principal
 
 
 def _authenticate_bearer(credential: Bearer, directory: Directory, now: float,

@@ -1,8 +1,10 @@
-"""Verified tokens, remembered so a token sent again costs a dictionary look-up, not a
-signature check (a test suite sends the same few tokens thousands of times).
+"""Verified credentials, remembered so a token sent again costs a dictionary look-up, not a
+signature check (a test suite sends the same few tokens thousands of times), and a Basic
+key id and secret sent again cost one, not a key look-up and comparison.
 
-An entry is keyed by the whole token string, so a token that differs in any byte (another
-claim, another signature) is verified afresh.  What a cached entry cannot know is checked on
+An entry is keyed by the whole token string, or by ("basic", key id, secret), so a
+credential that differs in any byte (another claim, another signature, another secret) is
+verified afresh.  What a cached entry cannot know is checked on
 every use, in `authenticate`:
 
     expiry and not-before   against the server's clock, which tests move
@@ -17,6 +19,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import Hashable
 
 from .principal import Principal
 
@@ -35,24 +38,24 @@ class VerifiedToken:
 class VerifiedTokens:
     def __init__(self, size: int = DEFAULT_SIZE):
         self.size = size
-        self._entries: OrderedDict[str, VerifiedToken] = OrderedDict()
+        self._entries: OrderedDict[Hashable, VerifiedToken] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, token: str) -> VerifiedToken | None:
+    def get(self, token: Hashable) -> VerifiedToken | None:
         with self._lock:
             entry = self._entries.get(token)
             if entry is not None:
                 self._entries.move_to_end(token)
             return entry
 
-    def put(self, token: str, entry: VerifiedToken) -> None:
+    def put(self, token: Hashable, entry: VerifiedToken) -> None:
         with self._lock:
             self._entries[token] = entry
             self._entries.move_to_end(token)
             while len(self._entries) > self.size:
                 self._entries.popitem(last=False)
 
-    def forget(self, token: str) -> None:
+    def forget(self, token: Hashable) -> None:
         with self._lock:
             self._entries.pop(token, None)
 

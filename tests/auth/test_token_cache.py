@@ -1,6 +1,7 @@
-"""Verified tokens are cached (mocksmooch.auth.cache): a repeated token skips the signature
-check, but never what may have changed since it was first verified: its lifetime against
-the clock, and its key."""
+"""Verified credentials are cached (mocksmooch.auth.cache): a repeated token skips the
+signature check and a repeated Basic key id and secret the key's look-up, but never what may
+have changed since they were first verified: a token's lifetime against the clock, and the
+key of either."""
 from __future__ import annotations
 
 import jwt
@@ -124,6 +125,42 @@ def test_the_cache_keeps_the_most_recently_used_tokens_only():
     assert directory.lookups == 4
 
 
+def _basic(secret: str, directory, cache):
+    return auth.authenticate([basic((APP_KEY.id, secret))], directory, 1_800_000_000.0, VerifyOptions(), cache)
+
+
+def test_a_repeated_basic_credential_is_not_looked_up_again_while_nothing_changed():
+    directory, cache = CountingDirectory(), VerifiedTokens()
+    first, second = _basic(APP_KEY.secret, directory, cache), _basic(APP_KEY.secret, directory, cache)
+    assert first == second and first.method == "basic" and first.scope == "app"
+    assert directory.lookups == 1
+    directory.change()
+    _basic(APP_KEY.secret, directory, cache)
+    assert directory.lookups == 2
+
+
+def test_a_wrong_basic_secret_is_refused_each_time_and_not_cached():
+    directory, cache = CountingDirectory(), VerifiedTokens()
+    _basic(APP_KEY.secret, directory, cache)
+    for _ in range(2):
+        with pytest.raises(auth.InvalidKey, match="wrong secret"):
+            _basic(APP_KEY.secret + "x", directory, cache)
+    assert len(cache) == 1 and directory.lookups == 3
+
+
+def test_a_cached_basic_credential_is_refused_once_its_key_changes():
+    directory, cache = CountingDirectory(), VerifiedTokens()
+    _basic(APP_KEY.secret, directory, cache)
+    directory.keys[APP_KEY.id] = Key(**{**APP_KEY.__dict__, "secret": "t" * 43})  # rotated
+    directory.change()
+    with pytest.raises(auth.InvalidKey, match="wrong secret"):
+        _basic(APP_KEY.secret, directory, cache)
+    del directory.keys[APP_KEY.id]
+    directory.change()
+    with pytest.raises(auth.InvalidKey, match="names no existing key"):
+        _basic("t" * 43, directory, cache)
+
+
 # --- over HTTP: the server's own cache -----------------------------------------------------
 
 def test_a_token_differing_in_one_byte_is_verified_afresh(api):
@@ -159,3 +196,18 @@ def test_a_reset_to_a_seed_with_another_secret_refuses_cached_tokens(api):
     response = api.get("/v2/apps", auth=f"Bearer {token}")
     assert response.status_code == 401
     assert "signature does not match" in response.headers["X-Mocksmooch-Reason"]
+
+
+def test_deleting_a_key_refuses_its_cached_basic_credential(api):
+    account = basic(api.key("Acme"))
+    app_id = api.app("Acme Support")["id"]
+    created = api.post(f"/v2/apps/{app_id}/keys", auth=account, json={"displayName": "temporary"})
+    assert created.status_code == 201, created.text
+    key = created.json()["key"]
+    credential = basic((key["id"], key["secret"]))
+    assert api.get(f"/v2/apps/{app_id}", auth=credential).status_code == 200
+    assert api.get(f"/v2/apps/{app_id}", auth=credential).status_code == 200  # from the cache
+    assert api.request("DELETE", f"/v2/apps/{app_id}/keys/{key['id']}", auth=account).status_code == 200
+    response = api.get(f"/v2/apps/{app_id}", auth=credential)
+    assert response.status_code == 401
+    assert "names no existing key" in response.headers["X-Mocksmooch-Reason"]
