@@ -78,6 +78,19 @@ class _Flask(Flask):
     def _synced(self) -> dict:
         return {}
 
+    def create_url_adapter(self, request):
+        """The request's URL adapter, bound from the environ's values as they are: the mock
+        matches neither hosts nor subdomains and builds no URLs for another host, so Flask's
+        host parsing and checks (bind_to_environ) were work without a use, 6.5% of the
+        instructions of a JWT GET of a user (BENCHMARKS.md).  Outside a request: Flask's."""
+        if request is None:
+            return super().create_url_adapter(None)
+        environ = request.environ
+        return self.url_map.bind(environ.get("HTTP_HOST") or environ["SERVER_NAME"], script_name="",
+                                 subdomain="", url_scheme=environ["wsgi.url_scheme"],
+                                 default_method=environ["REQUEST_METHOD"], path_info=request.path,
+                                 query_args=environ.get("QUERY_STRING", ""))
+
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app = _Flask(__name__)

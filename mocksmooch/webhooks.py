@@ -35,7 +35,6 @@ from collections import deque
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-import h11
 
 from .clock import rfc3339
 
@@ -216,6 +215,8 @@ async def _post(target: str, data: bytes, headers: list[tuple[str, str]]) -> int
     """POST `data` to `target` (HTTP/1.1 by h11, header names as written, no redirect followed,
     no proxy); the answer's status, whatever it is, once its head (and up to 64 kB of its body)
     is read."""
+    import h11  # here, not at the top: 6 ms of every start-up for a server that may deliver nothing
+
     url = urlsplit(target)
     if url.scheme not in ("http", "https") or not url.hostname:
         raise ValueError(f"not an http(s) URL: {target!r}")
