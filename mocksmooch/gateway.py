@@ -1,8 +1,8 @@
 """The gateway: what stands between the HTTP server (granian) and the mock's Flask app.
 
 granian parses HTTP and holds every connection in Rust; each request reaches `Gateway`, an
-ASGI application, on one asyncio loop.  An HTTP request's body is read without blocking anyone, then the Flask
-app runs inline on the loop, one request at a time.  Running it inline rather than in a
+ASGI application, on one asyncio loop.  An HTTP request's body is read without blocking
+anyone, then the Flask app runs inline on the loop, one request at a time.  Running it inline rather than in a
 thread pool is the point: Python runs one thread at a time anyway (the GIL), and handing
 each request to a worker thread and back costs more than most of the mock's requests do
 (BENCHMARKS.md).  What waits (a fault's `delay`, a websocket, a slow client) waits on the
