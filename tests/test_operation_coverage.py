@@ -15,6 +15,9 @@ from conftest import basic
 REFERENCE = Path(__file__).parent.parent.parent / "shared" / "reference"
 METHODS = ("get", "post", "put", "patch", "delete")
 
+if not REFERENCE.is_dir():  # beside the repository in CI and on the maintainers' machines only
+    pytest.skip(f"{REFERENCE} (the API descriptions) is not beside this checkout", allow_module_level=True)
+
 
 def operations(name: str) -> list[tuple[str, str, dict]]:
     document = yaml.safe_load((REFERENCE / name).read_text())
